@@ -1,0 +1,893 @@
+/* dvr-catalog: the SQLite catalog on the storage root.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#define G_LOG_DOMAIN "dvr-catalog"
+
+#include "dvr-catalog.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
+
+G_DEFINE_QUARK (dvr-catalog-error-quark, dvr_catalog_error)
+
+/* A commit on the main loop may wait this long for another connection's
+ * write lock.  In WAL mode readers and PASSIVE checkpoints never take it, so
+ * in practice only a concurrent open (migration) or an operator's sqlite3
+ * shell ever makes us wait. */
+#define CATALOG_BUSY_TIMEOUT_MS 5000
+
+struct _DvrCatalog {
+  sqlite3 *db;
+  gchar *path;
+  gboolean read_only;
+  gint schema_version;
+};
+
+/* Schema version 1.  Enums are stored as their strings so that the file reads
+ * the same in the sqlite3 shell on a workstation.  clock_source has no CHECK:
+ * SQLite cannot change a CHECK without rebuilding the table, and a new source
+ * must not need one; unknown strings read back as DVR_CLOCK_SOURCE_UNKNOWN.
+ * gaps have no end >= start CHECK because a gap may be closed after the clock
+ * was corrected backwards (RTC at boot, then GPS); we record what we saw.
+ * The script sets user_version itself so that the tables and the version
+ * that describes them always commit together. */
+static const gchar catalog_schema_v1[] =
+  "CREATE TABLE runs ("
+  "  id INTEGER PRIMARY KEY,"
+  "  start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER,"
+  "  clock_source TEXT NOT NULL"
+  ");"
+  "CREATE TABLE cameras ("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  source TEXT NOT NULL"
+  ");"
+  "CREATE TABLE segments ("
+  "  id INTEGER PRIMARY KEY,"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id),"
+  "  seq INTEGER NOT NULL,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER NOT NULL,"
+  "  start_mono_ns INTEGER NOT NULL,"
+  "  clock_source TEXT NOT NULL,"
+  "  frames INTEGER NOT NULL CHECK (frames >= 0),"
+  "  bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+  "  sha256 TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('complete', 'partial', 'recovered')),"
+  "  codec TEXT NOT NULL,"
+  "  CHECK (end_utc_ns >= start_utc_ns)"
+  ");"
+  "CREATE INDEX segments_camera_start ON segments (camera_id, start_utc_ns);"
+  "CREATE INDEX segments_start ON segments (start_utc_ns);"
+  "CREATE TABLE gaps ("
+  "  id INTEGER PRIMARY KEY,"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id),"
+  "  start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER,"
+  "  reason TEXT NOT NULL"
+  ");"
+  "CREATE INDEX gaps_camera_start ON gaps (camera_id, start_utc_ns);"
+  "CREATE TABLE run_cameras ("
+  "  run_id INTEGER NOT NULL REFERENCES runs (id),"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  frames_in INTEGER NOT NULL CHECK (frames_in >= 0),"
+  "  frames_recorded INTEGER NOT NULL CHECK (frames_recorded >= 0),"
+  "  restarts INTEGER NOT NULL CHECK (restarts >= 0),"
+  "  PRIMARY KEY (run_id, camera_id)"
+  ");"
+  "PRAGMA user_version = 1;";
+
+/* Sets @error from the connection's last SQLite error, prefixed by the
+ * operation: "insert segment front/x.mkv: UNIQUE constraint failed: ...".
+ * A uniqueness violation becomes DVR_CATALOG_ERROR_EXISTS.  Always returns
+ * FALSE.  Call it before anything else touches the connection (a rollback
+ * would replace the message). */
+static gboolean G_GNUC_PRINTF (3, 4)
+catalog_fail (DvrCatalog *self, GError **error, const gchar *format, ...)
+{
+  g_autofree gchar *what = NULL;
+  DvrCatalogError code = DVR_CATALOG_ERROR_FAILED;
+  int rc = sqlite3_extended_errcode (self->db);
+  va_list args;
+
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    code = DVR_CATALOG_ERROR_EXISTS;
+  va_start (args, format);
+  what = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, DVR_CATALOG_ERROR, code, "%s: %s", what, sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* Prepares @sql into @stmt; on failure the message stays in the connection
+ * for catalog_fail(). */
+static gboolean
+catalog_prepare (DvrCatalog *self, const gchar *sql, sqlite3_stmt **stmt)
+{
+  return sqlite3_prepare_v2 (self->db, sql, -1, stmt, NULL) == SQLITE_OK;
+}
+
+/* Runs a statement that returns no rows. */
+static gboolean
+catalog_step_done (sqlite3_stmt *stmt)
+{
+  return sqlite3_step (stmt) == SQLITE_DONE;
+}
+
+/* Rolls back the open transaction, if SQLite has not already done so.  Only
+ * for failure paths, after the error was set: its own failure adds nothing. */
+static void
+catalog_rollback (DvrCatalog *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+typedef gpointer (*CatalogRowFunc) (sqlite3_stmt *stmt);
+
+/* Steps @stmt to the end, turning each row into an element with @row_func.
+ * Returns NULL and sets @error if a step fails. */
+static GPtrArray *
+catalog_collect (DvrCatalog *self,
+                 sqlite3_stmt *stmt,
+                 CatalogRowFunc row_func,
+                 GDestroyNotify free_func,
+                 const gchar *what,
+                 GError **error)
+{
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (self, error, "%s", what);
+      return NULL;
+    }
+    g_ptr_array_add (rows, row_func (stmt));
+  }
+  return g_steal_pointer (&rows);
+}
+
+static gchar *
+column_dup (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const gchar *) sqlite3_column_text (stmt, column));
+}
+
+/* Enum strings.  Out-of-range values (a programmer error) give NULL, which
+ * the NOT NULL columns then refuse with an error instead of storing a lie. */
+
+const gchar *
+dvr_clock_source_to_string (DvrClockSource source)
+{
+  switch (source) {
+  case DVR_CLOCK_SOURCE_UNKNOWN:
+    return "unknown";
+  case DVR_CLOCK_SOURCE_RTC:
+    return "rtc";
+  case DVR_CLOCK_SOURCE_NTP:
+    return "ntp";
+  case DVR_CLOCK_SOURCE_GPS:
+    return "gps";
+  }
+  return NULL;
+}
+
+/* Anything unrecognised (NULL included) is UNKNOWN: that is exactly what we
+ * then know about where the time came from. */
+DvrClockSource
+dvr_clock_source_from_string (const gchar *str)
+{
+  if (g_strcmp0 (str, "rtc") == 0)
+    return DVR_CLOCK_SOURCE_RTC;
+  if (g_strcmp0 (str, "ntp") == 0)
+    return DVR_CLOCK_SOURCE_NTP;
+  if (g_strcmp0 (str, "gps") == 0)
+    return DVR_CLOCK_SOURCE_GPS;
+  return DVR_CLOCK_SOURCE_UNKNOWN;
+}
+
+const gchar *
+dvr_segment_state_to_string (DvrSegmentState state)
+{
+  switch (state) {
+  case DVR_SEGMENT_STATE_COMPLETE:
+    return "complete";
+  case DVR_SEGMENT_STATE_PARTIAL:
+    return "partial";
+  case DVR_SEGMENT_STATE_RECOVERED:
+    return "recovered";
+  }
+  return NULL;
+}
+
+/* Anything unrecognised (NULL included) is PARTIAL: it never claims that the
+ * muxer closed the file, which is the one thing we cannot know then.  The
+ * schema's CHECK keeps other strings out of a file of a version we accept. */
+DvrSegmentState
+dvr_segment_state_from_string (const gchar *str)
+{
+  if (g_strcmp0 (str, "complete") == 0)
+    return DVR_SEGMENT_STATE_COMPLETE;
+  if (g_strcmp0 (str, "recovered") == 0)
+    return DVR_SEGMENT_STATE_RECOVERED;
+  return DVR_SEGMENT_STATE_PARTIAL;
+}
+
+DvrSegment *
+dvr_segment_copy (const DvrSegment *segment)
+{
+  DvrSegment *copy;
+
+  g_return_val_if_fail (segment != NULL, NULL);
+
+  copy = g_new (DvrSegment, 1);
+  *copy = *segment;
+  copy->camera = g_strdup (segment->camera);
+  copy->path = g_strdup (segment->path);
+  copy->sha256 = g_strdup (segment->sha256);
+  copy->codec = g_strdup (segment->codec);
+  return copy;
+}
+
+void
+dvr_segment_free (DvrSegment *segment)
+{
+  if (segment == NULL)
+    return;
+  g_free (segment->camera);
+  g_free (segment->path);
+  g_free (segment->sha256);
+  g_free (segment->codec);
+  g_free (segment);
+}
+
+void
+dvr_gap_free (DvrGap *gap)
+{
+  if (gap == NULL)
+    return;
+  g_free (gap->camera);
+  g_free (gap->reason);
+  g_free (gap);
+}
+
+void
+dvr_run_camera_free (DvrRunCamera *run_camera)
+{
+  if (run_camera == NULL)
+    return;
+  g_free (run_camera->camera);
+  g_free (run_camera);
+}
+
+void
+dvr_catalog_free (DvrCatalog *catalog)
+{
+  if (catalog == NULL)
+    return;
+  /* Every statement is finalized where it was prepared, so close cannot be
+   * refused as busy.  Closing the last connection checkpoints the WAL: a
+   * disk wait, but only at shutdown. */
+  if (catalog->db != NULL && sqlite3_close (catalog->db) != SQLITE_OK)
+    g_warning ("close catalog %s: %s", catalog->path, sqlite3_errmsg (catalog->db));
+  g_free (catalog->path);
+  g_free (catalog);
+}
+
+static gboolean
+catalog_get_user_version (DvrCatalog *self, gint *version, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self, "PRAGMA user_version", &stmt) ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return catalog_fail (self, error, "read schema version of %s", self->path);
+  *version = sqlite3_column_int (stmt, 0);
+  return TRUE;
+}
+
+static gboolean
+catalog_check_not_too_new (DvrCatalog *self, gint version, GError **error)
+{
+  if (version > DVR_CATALOG_SCHEMA_VERSION) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_TOO_NEW,
+        "catalog %s has schema version %d, newer than version %d that this build knows",
+        self->path, version, DVR_CATALOG_SCHEMA_VERSION);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+catalog_exec (DvrCatalog *self, const gchar *sql, const gchar *what, GError **error)
+{
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    return catalog_fail (self, error, "%s %s", what, self->path);
+  return TRUE;
+}
+
+/* The connection settings of a writer.
+ *
+ * synchronous=NORMAL: in WAL mode this never corrupts the database, it can
+ * only lose the last commits at a power loss (the WAL is synced at checkpoints
+ * only, and recovery keeps the valid prefix of it).  That loss is safe here
+ * because every row points at a file that was already fdatasync'd and whose
+ * folder was fsync'd before the row was committed: a lost row leaves a durable
+ * orphan file that the startup sweep catalogues again, never a row pointing at
+ * a missing file.  In exchange, commits on the daemon's main loop never wait
+ * for the disk.
+ *
+ * wal_autocheckpoint=0: a checkpoint syncs the database file, and an
+ * automatic one would run inside whichever commit crossed the threshold, i.e.
+ * on the main loop.  The daemon's storage thread calls
+ * dvr_catalog_checkpoint() on its own connection instead. */
+static gboolean
+catalog_configure_writer (DvrCatalog *self, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  const gchar *mode;
+
+  /* journal_mode answers with the mode in force, which stays the old one
+   * when WAL is impossible (e.g. a filesystem without shared memory); the
+   * durability argument above holds only in WAL mode, so refuse then. */
+  if (!catalog_prepare (self, "PRAGMA journal_mode = WAL", &stmt) ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return catalog_fail (self, error, "set WAL journal mode on %s", self->path);
+  mode = (const gchar *) sqlite3_column_text (stmt, 0);
+  if (g_ascii_strcasecmp (mode != NULL ? mode : "", "wal") != 0) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+        "set WAL journal mode on %s: SQLite kept journal mode %s",
+        self->path, mode != NULL ? mode : "(none)");
+    return FALSE;
+  }
+  return catalog_exec (self, "PRAGMA synchronous = NORMAL", "set synchronous on", error) &&
+         catalog_exec (self, "PRAGMA wal_autocheckpoint = 0", "disable autocheckpoint on", error);
+}
+
+/* Migrates the file forward to DVR_CATALOG_SCHEMA_VERSION.
+ *
+ * The whole migration is one IMMEDIATE transaction, and the version is read
+ * again inside it: two connections opening a fresh file at once (the daemon's
+ * main loop and its storage thread) then migrate it once, the second waiting
+ * for the write lock and finding the new version.  Each step's script sets
+ * user_version itself, so the version always describes the tables, and a
+ * failure anywhere leaves the file as it was. */
+static gboolean
+catalog_migrate (DvrCatalog *self, GError **error)
+{
+  gint version = 0;
+
+  if (!catalog_exec (self, "BEGIN IMMEDIATE", "begin migration of", error))
+    return FALSE;
+  if (!catalog_get_user_version (self, &version, error) ||
+      !catalog_check_not_too_new (self, version, error)) {
+    catalog_rollback (self);
+    return FALSE;
+  }
+  if (version < DVR_CATALOG_SCHEMA_VERSION)
+    g_message ("catalog %s: migrating schema from version %d to %d",
+        self->path, version, DVR_CATALOG_SCHEMA_VERSION);
+
+  switch (version) {
+  case 0:
+    if (!catalog_exec (self, catalog_schema_v1, "create schema version 1 in", error)) {
+      catalog_rollback (self);
+      return FALSE;
+    }
+    /* fall through */
+  case 1:
+    /* current: nothing to do */
+    break;
+  default:
+    g_assert_not_reached ();
+  }
+
+  if (!catalog_exec (self, "COMMIT", "commit migration of", error)) {
+    catalog_rollback (self);
+    return FALSE;
+  }
+  self->schema_version = DVR_CATALOG_SCHEMA_VERSION;
+  return TRUE;
+}
+
+DvrCatalog *
+dvr_catalog_open (const gchar *path, gboolean read_only, GError **error)
+{
+  g_autoptr (DvrCatalog) self = NULL;
+  int flags = SQLITE_OPEN_NOMUTEX; /* one thread per connection */
+  gint version = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  flags |= read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  self = g_new0 (DvrCatalog, 1);
+  self->path = g_strdup (path);
+  self->read_only = read_only;
+
+  /* sqlite3_open_v2() hands back a handle even on failure, to carry the
+   * message; dvr_catalog_free() closes it. */
+  if (sqlite3_open_v2 (path, &self->db, flags, NULL) != SQLITE_OK) {
+    /* A missing file is worth its own code: tools say "no catalog here". */
+    if (read_only && !g_file_test (path, G_FILE_TEST_EXISTS)) {
+      g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+          "open catalog %s: %s", path, sqlite3_errmsg (self->db));
+      return NULL;
+    }
+    catalog_fail (self, error, "open catalog %s", path);
+    return NULL;
+  }
+  /* SQLite falls back to read-only when the file is write-protected; a
+   * writer must know now, not at its first commit. */
+  if (!read_only && sqlite3_db_readonly (self->db, "main") == 1) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+        "open catalog %s: file is not writable", path);
+    return NULL;
+  }
+  sqlite3_busy_timeout (self->db, CATALOG_BUSY_TIMEOUT_MS);
+
+  /* Refuse a newer file before anything writes to it: even switching the
+   * journal mode rewrites the header. */
+  if (!catalog_get_user_version (self, &version, error) ||
+      !catalog_check_not_too_new (self, version, error))
+    return NULL;
+  if (!catalog_exec (self, "PRAGMA foreign_keys = ON", "enable foreign keys on", error))
+    return NULL;
+
+  if (read_only) {
+    /* Without a migration the queries would meet missing tables or
+     * columns; say so now, in words. */
+    if (version < DVR_CATALOG_SCHEMA_VERSION) {
+      g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+          "catalog %s has schema version %d, older than version %d: "
+          "open it read-write once to migrate it",
+          path, version, DVR_CATALOG_SCHEMA_VERSION);
+      return NULL;
+    }
+    self->schema_version = version;
+    return g_steal_pointer (&self);
+  }
+
+  if (!catalog_configure_writer (self, error) || !catalog_migrate (self, error))
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+gint
+dvr_catalog_get_schema_version (DvrCatalog *catalog)
+{
+  g_return_val_if_fail (catalog != NULL, -1);
+  return catalog->schema_version;
+}
+
+gint64
+dvr_catalog_begin_run (DvrCatalog *catalog,
+                       gint64 min_run_id,
+                       gint64 start_utc_ns,
+                       DvrClockSource clock_source,
+                       GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, 0);
+
+  /* One statement, so the id is computed and taken atomically.  The id is
+   * explicit rather than SQLite's rowid choice because rows lost at a power
+   * loss would let SQLite hand out an id again; @min_run_id (from the file
+   * names on the storage) covers exactly those. */
+  if (!catalog_prepare (catalog,
+          "INSERT INTO runs (id, start_utc_ns, clock_source) "
+          "VALUES (max ((SELECT ifnull (max (id), 0) FROM runs), ?1) + 1, ?2, ?3)",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, min_run_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, start_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 3, dvr_clock_source_to_string (clock_source), -1,
+          SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt)) {
+    catalog_fail (catalog, error, "begin run");
+    return 0;
+  }
+  return sqlite3_last_insert_rowid (catalog->db);
+}
+
+gboolean
+dvr_catalog_ensure_run (DvrCatalog *catalog,
+                        gint64 run_id,
+                        gint64 start_utc_ns,
+                        DvrClockSource clock_source,
+                        GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (run_id > 0, FALSE);
+
+  if (!catalog_prepare (catalog,
+          "INSERT INTO runs (id, start_utc_ns, clock_source) VALUES (?1, ?2, ?3) "
+          "ON CONFLICT (id) DO NOTHING",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, run_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, start_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 3, dvr_clock_source_to_string (clock_source), -1,
+          SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "ensure run %" G_GINT64_FORMAT, run_id);
+  return TRUE;
+}
+
+gboolean
+dvr_catalog_end_run (DvrCatalog *catalog, gint64 run_id, gint64 end_utc_ns, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  if (!catalog_prepare (catalog, "UPDATE runs SET end_utc_ns = ?1 WHERE id = ?2", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, end_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, run_id) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "end run %" G_GINT64_FORMAT, run_id);
+  if (sqlite3_changes (catalog->db) == 0) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+        "end run %" G_GINT64_FORMAT ": no such run", run_id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+dvr_catalog_ensure_camera (DvrCatalog *catalog,
+                           const gchar *name,
+                           const gchar *source,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (source != NULL, FALSE);
+
+  /* An upsert keeps the camera's id, and with it every row that refers to
+   * it, when its source changes in dvr.conf. */
+  if (!catalog_prepare (catalog,
+          "INSERT INTO cameras (name, source) VALUES (?1, ?2) "
+          "ON CONFLICT (name) DO UPDATE SET source = excluded.source",
+          &stmt) ||
+      sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 2, source, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "ensure camera %s", name);
+  return TRUE;
+}
+
+static gboolean
+catalog_set_no_camera (GError **error, const gchar *what, const gchar *camera)
+{
+  g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+      "%s: no camera named \"%s\"", what, camera);
+  return FALSE;
+}
+
+gboolean
+dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (segment != NULL, FALSE);
+  g_return_val_if_fail (segment->camera != NULL, FALSE);
+  g_return_val_if_fail (segment->path != NULL, FALSE);
+
+  what = g_strdup_printf ("insert segment %s", segment->path);
+  /* Plain INSERT: a path already catalogued fails on its UNIQUE constraint
+   * (DVR_CATALOG_ERROR_EXISTS) and never replaces the row.  INSERT ...
+   * SELECT inserts nothing for an unknown camera, which we report by name. */
+  if (!catalog_prepare (catalog,
+          "INSERT INTO segments (camera_id, run_id, seq, path, start_utc_ns, end_utc_ns,"
+          "  start_mono_ns, clock_source, frames, bytes, sha256, state, codec) "
+          "SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+          "FROM cameras WHERE name = ?1",
+          &stmt) ||
+      sqlite3_bind_text (stmt, 1, segment->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, segment->run_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 3, segment->seq) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 4, segment->path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 5, segment->start_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 6, segment->end_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 7, segment->start_mono_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 8, dvr_clock_source_to_string (segment->clock_source), -1,
+          SQLITE_STATIC) != SQLITE_OK ||
+      /* Counts above G_MAXINT64 wrap negative and the CHECKs refuse them. */
+      sqlite3_bind_int64 (stmt, 9, (gint64) segment->frames) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 10, (gint64) segment->bytes) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 11, segment->sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 12, dvr_segment_state_to_string (segment->state), -1,
+          SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 13, segment->codec, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "%s", what);
+  if (sqlite3_changes (catalog->db) == 0)
+    return catalog_set_no_camera (error, what, segment->camera);
+  segment->id = sqlite3_last_insert_rowid (catalog->db);
+  return TRUE;
+}
+
+#define SEGMENT_COLUMNS \
+  "s.id, c.name, s.run_id, s.seq, s.path, s.start_utc_ns, s.end_utc_ns, s.start_mono_ns," \
+  " s.clock_source, s.frames, s.bytes, s.sha256, s.state, s.codec"
+
+static gpointer
+segment_from_row (sqlite3_stmt *stmt)
+{
+  DvrSegment *segment = g_new0 (DvrSegment, 1);
+
+  segment->id = sqlite3_column_int64 (stmt, 0);
+  segment->camera = column_dup (stmt, 1);
+  segment->run_id = sqlite3_column_int64 (stmt, 2);
+  segment->seq = (guint) sqlite3_column_int64 (stmt, 3);
+  segment->path = column_dup (stmt, 4);
+  segment->start_utc_ns = sqlite3_column_int64 (stmt, 5);
+  segment->end_utc_ns = sqlite3_column_int64 (stmt, 6);
+  segment->start_mono_ns = sqlite3_column_int64 (stmt, 7);
+  segment->clock_source =
+      dvr_clock_source_from_string ((const gchar *) sqlite3_column_text (stmt, 8));
+  segment->frames = (guint64) sqlite3_column_int64 (stmt, 9);
+  segment->bytes = (guint64) sqlite3_column_int64 (stmt, 10);
+  segment->sha256 = column_dup (stmt, 11);
+  segment->state =
+      dvr_segment_state_from_string ((const gchar *) sqlite3_column_text (stmt, 12));
+  segment->codec = column_dup (stmt, 13);
+  return segment;
+}
+
+GPtrArray *
+dvr_catalog_list_segments (DvrCatalog *catalog,
+                           const gchar *camera,
+                           gint64 from_utc_ns,
+                           gint64 to_utc_ns,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  /* Two texts rather than "?3 IS NULL OR c.name = ?3", which would keep
+   * the planner from the (camera_id, start_utc_ns) index.  s.id breaks ties
+   * so that the order is total. */
+  const gchar *sql = camera != NULL ?
+      "SELECT " SEGMENT_COLUMNS " FROM segments s JOIN cameras c ON c.id = s.camera_id "
+      "WHERE c.name = ?3 AND s.start_utc_ns < ?2 AND s.end_utc_ns > ?1 "
+      "ORDER BY s.start_utc_ns, s.id" :
+      "SELECT " SEGMENT_COLUMNS " FROM segments s JOIN cameras c ON c.id = s.camera_id "
+      "WHERE s.start_utc_ns < ?2 AND s.end_utc_ns > ?1 "
+      "ORDER BY c.name, s.start_utc_ns, s.id";
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_prepare (catalog, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, from_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, to_utc_ns) != SQLITE_OK ||
+      (camera != NULL &&
+       sqlite3_bind_text (stmt, 3, camera, -1, SQLITE_STATIC) != SQLITE_OK)) {
+    catalog_fail (catalog, error, "list segments");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, segment_from_row,
+      (GDestroyNotify) dvr_segment_free, "list segments", error);
+}
+
+gint64
+dvr_catalog_open_gap (DvrCatalog *catalog,
+                      const gchar *camera,
+                      gint64 run_id,
+                      gint64 start_utc_ns,
+                      const gchar *reason,
+                      GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, 0);
+  g_return_val_if_fail (camera != NULL, 0);
+  g_return_val_if_fail (reason != NULL, 0);
+
+  what = g_strdup_printf ("open gap of camera %s", camera);
+  if (!catalog_prepare (catalog,
+          "INSERT INTO gaps (camera_id, run_id, start_utc_ns, reason) "
+          "SELECT id, ?2, ?3, ?4 FROM cameras WHERE name = ?1",
+          &stmt) ||
+      sqlite3_bind_text (stmt, 1, camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, run_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 3, start_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 4, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt)) {
+    catalog_fail (catalog, error, "%s", what);
+    return 0;
+  }
+  if (sqlite3_changes (catalog->db) == 0) {
+    catalog_set_no_camera (error, what, camera);
+    return 0;
+  }
+  return sqlite3_last_insert_rowid (catalog->db);
+}
+
+gboolean
+dvr_catalog_close_gap (DvrCatalog *catalog, gint64 gap_id, gint64 end_utc_ns, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  /* Only an open gap closes: closing one twice is a caller's bug, and
+   * overwriting the first end would hide it. */
+  if (!catalog_prepare (catalog,
+          "UPDATE gaps SET end_utc_ns = ?1 WHERE id = ?2 AND end_utc_ns IS NULL", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, end_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, gap_id) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "close gap %" G_GINT64_FORMAT, gap_id);
+  if (sqlite3_changes (catalog->db) == 0) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+        "close gap %" G_GINT64_FORMAT ": no open gap with that id", gap_id);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gpointer
+gap_from_row (sqlite3_stmt *stmt)
+{
+  DvrGap *gap = g_new0 (DvrGap, 1);
+
+  gap->id = sqlite3_column_int64 (stmt, 0);
+  gap->camera = column_dup (stmt, 1);
+  gap->run_id = sqlite3_column_int64 (stmt, 2);
+  gap->start_utc_ns = sqlite3_column_int64 (stmt, 3);
+  gap->end_utc_ns = sqlite3_column_type (stmt, 4) == SQLITE_NULL ?
+      -1 : sqlite3_column_int64 (stmt, 4);
+  gap->reason = column_dup (stmt, 5);
+  return gap;
+}
+
+GPtrArray *
+dvr_catalog_list_gaps (DvrCatalog *catalog, const gchar *camera, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_prepare (catalog,
+          "SELECT g.id, c.name, g.run_id, g.start_utc_ns, g.end_utc_ns, g.reason "
+          "FROM gaps g JOIN cameras c ON c.id = g.camera_id "
+          "WHERE ?1 IS NULL OR c.name = ?1 "
+          "ORDER BY c.name, g.start_utc_ns, g.id",
+          &stmt) ||
+      sqlite3_bind_text (stmt, 1, camera, -1, SQLITE_STATIC) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list gaps");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, gap_from_row,
+      (GDestroyNotify) dvr_gap_free, "list gaps", error);
+}
+
+gboolean
+dvr_catalog_set_run_camera (DvrCatalog *catalog, const DvrRunCamera *run_camera, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (run_camera != NULL, FALSE);
+  g_return_val_if_fail (run_camera->camera != NULL, FALSE);
+
+  what = g_strdup_printf ("set counters of camera %s in run %" G_GINT64_FORMAT,
+      run_camera->camera, run_camera->run_id);
+  /* An upsert rather than INSERT OR REPLACE: REPLACE deletes and re-inserts,
+   * which would fire foreign key actions if a table ever refers to these. */
+  if (!catalog_prepare (catalog,
+          "INSERT INTO run_cameras (run_id, camera_id, frames_in, frames_recorded, restarts) "
+          "SELECT ?1, id, ?3, ?4, ?5 FROM cameras WHERE name = ?2 "
+          "ON CONFLICT (run_id, camera_id) DO UPDATE SET frames_in = excluded.frames_in,"
+          "  frames_recorded = excluded.frames_recorded, restarts = excluded.restarts",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, run_camera->run_id) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 2, run_camera->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 3, (gint64) run_camera->frames_in) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 4, (gint64) run_camera->frames_recorded) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 5, run_camera->restarts) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "%s", what);
+  if (sqlite3_changes (catalog->db) == 0)
+    return catalog_set_no_camera (error, what, run_camera->camera);
+  return TRUE;
+}
+
+static gpointer
+run_camera_from_row (sqlite3_stmt *stmt)
+{
+  DvrRunCamera *run_camera = g_new0 (DvrRunCamera, 1);
+
+  run_camera->run_id = sqlite3_column_int64 (stmt, 0);
+  run_camera->camera = column_dup (stmt, 1);
+  run_camera->frames_in = (guint64) sqlite3_column_int64 (stmt, 2);
+  run_camera->frames_recorded = (guint64) sqlite3_column_int64 (stmt, 3);
+  run_camera->restarts = (guint) sqlite3_column_int64 (stmt, 4);
+  return run_camera;
+}
+
+GPtrArray *
+dvr_catalog_list_run_cameras (DvrCatalog *catalog, gint64 run_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_prepare (catalog,
+          "SELECT r.run_id, c.name, r.frames_in, r.frames_recorded, r.restarts "
+          "FROM run_cameras r JOIN cameras c ON c.id = r.camera_id "
+          "WHERE ?1 = 0 OR r.run_id = ?1 "
+          "ORDER BY r.run_id, c.name",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, run_id) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list run cameras");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, run_camera_from_row,
+      (GDestroyNotify) dvr_run_camera_free, "list run cameras", error);
+}
+
+gint64
+dvr_catalog_get_last_run_id (DvrCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, -1);
+
+  if (!catalog_prepare (catalog, "SELECT ifnull (max (id), 0) FROM runs", &stmt) ||
+      sqlite3_step (stmt) != SQLITE_ROW) {
+    catalog_fail (catalog, error, "get last run id");
+    return -1;
+  }
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* PASSIVE, not TRUNCATE (or RESTART/FULL): those take the writer lock and
+ * wait for readers, so a commit on the main loop would wait, up to the busy
+ * timeout, behind this thread's disk I/O: the very wait synchronous=NORMAL and
+ * wal_autocheckpoint=0 exist to avoid.  PASSIVE copies what it can without
+ * blocking anyone.  What it gives up: the WAL file is not shrunk, only reused
+ * from its start by the next commit after a complete checkpoint; it holds one
+ * checkpoint interval of catalog rows, which is small. */
+gboolean
+dvr_catalog_checkpoint (DvrCatalog *catalog, GError **error)
+{
+  int log_frames = 0;
+  int checkpointed_frames = 0;
+  int rc;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  rc = sqlite3_wal_checkpoint_v2 (catalog->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+      &log_frames, &checkpointed_frames);
+  if (rc == SQLITE_BUSY) {
+    /* Another connection is checkpointing right now: the work is being done. */
+    g_debug ("checkpoint %s: another checkpoint is running", catalog->path);
+    return TRUE;
+  }
+  if (rc != SQLITE_OK)
+    return catalog_fail (catalog, error, "checkpoint %s", catalog->path);
+  if (checkpointed_frames < log_frames)
+    g_debug ("checkpoint %s: %d of %d WAL frames copied, a reader holds the rest",
+        catalog->path, checkpointed_frames, log_frames);
+  return TRUE;
+}

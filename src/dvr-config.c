@@ -1,0 +1,1234 @@
+/* dvr-config: dvr.conf (GKeyFile) parsed and validated into plain records.
+ *
+ * Loading takes two passes over the text.  GKeyFile silently merges a group
+ * written twice, keeps the last of two equal keys and reports no line
+ * numbers, so the first pass (scan_text) classifies every line the way
+ * GKeyFile will, rejects what GKeyFile would reject or silently merge, and
+ * remembers the line of every group and key.  GKeyFile then parses the same
+ * text and unescapes the values, and each value error names its key's line.
+ *
+ * Every error is one line, "FILE:LINE: [GROUP] KEY: expected WHAT, got
+ * "VALUE"", so that an operator can fix the file from the journal alone.
+ *
+ * Nothing here creates or changes anything on disk: the storage root and a
+ * replay file are only stat()ed, and a V4L2 device is not even looked at,
+ * because a camera that is unplugged at boot is a runtime condition.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-config.h"
+#include "dvr-utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
+
+#define GROUP_RECORDER "recorder"
+#define GROUP_CONTROL "control"
+#define GROUP_CAMERA_PREFIX "camera"
+
+#define DEFAULT_UNIT_ID "dvr"
+#define DEFAULT_SEGMENT_NS (10 * DVR_NSEC_PER_SEC)
+#define DEFAULT_STALL_TIMEOUT_NS (5 * DVR_NSEC_PER_SEC)
+#define DEFAULT_RESTART_BACKOFF_MIN_NS (1 * DVR_NSEC_PER_SEC)
+#define DEFAULT_RESTART_BACKOFF_MAX_NS (30 * DVR_NSEC_PER_SEC)
+#define DEFAULT_CONTROL_SOCKET "/run/dvr/control.sock"
+#define DEFAULT_CONTROL_SOCKET_MODE 0660
+#define DEFAULT_WIDTH 1280
+#define DEFAULT_HEIGHT 720
+#define DEFAULT_FRAMERATE_N 30
+#define DEFAULT_FRAMERATE_D 1
+#define DEFAULT_RECORD DVR_RECORD_MODE_AUTO
+#define DEFAULT_ENCODER "x264enc"
+#define DEFAULT_BITRATE_KBPS 4000
+
+#define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
+#define SEGMENT_MAX_NS (3600 * DVR_NSEC_PER_SEC)
+#define STALL_TIMEOUT_MIN_NS (1 * DVR_NSEC_PER_SEC)
+#define STALL_TIMEOUT_MAX_NS (60 * DVR_NSEC_PER_SEC)
+#define RESTART_BACKOFF_MIN_NS (100 * DVR_NSEC_PER_MSEC)
+#define RESTART_BACKOFF_MAX_NS (3600 * DVR_NSEC_PER_SEC)
+#define WIDTH_MIN 16
+#define WIDTH_MAX 7680
+#define HEIGHT_MIN 16
+#define HEIGHT_MAX 4320
+#define FRAMERATE_MAX_FPS 240
+#define BITRATE_MIN_KBPS 100
+#define BITRATE_MAX_KBPS 100000
+#define KEYFRAME_INTERVAL_MIN 1
+#define KEYFRAME_INTERVAL_MAX 1000
+#define UNIT_ID_MAX_LENGTH 64
+#define CAMERA_NAME_MAX_LENGTH 32
+
+/* A configuration file is a few kilobytes; anything this big is the wrong
+ * file, and reading it whole would only waste memory. */
+#define CONFIG_FILE_MAX_BYTES (1024 * 1024)
+
+/* How much of an offending value or line a message quotes. */
+#define QUOTE_MAX_CHARS 80
+
+static const gchar *const recorder_keys[] = {
+  "unit-id", "storage", "segment-length", "stall-timeout",
+  "restart-backoff-min", "restart-backoff-max", NULL
+};
+
+static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
+
+static const gchar *const camera_keys[] = {
+  "source", "width", "height", "framerate", "record", "encoder", "bitrate",
+  "keyframe-interval", "pattern", NULL
+};
+
+/* Indexed by DvrRecordMode. */
+static const gchar *const record_modes[] = { "auto", "passthrough", "encode", NULL };
+
+static const gchar *const encoders[] = { "x264enc", "openh264enc", NULL };
+
+/* videotestsrc's GstVideoTestSrcPattern nicknames in GStreamer 1.22.  Kept
+ * here rather than asked of GStreamer so that the configuration is checked
+ * without initialising it. */
+static const gchar *const test_patterns[] = {
+  "smpte", "snow", "black", "white", "red", "green", "blue", "checkers-1",
+  "checkers-2", "checkers-4", "checkers-8", "circular", "blink", "smpte75",
+  "zone-plate", "gamut", "chroma-zone-plate", "solid-color", "ball",
+  "smpte100", "bar", "pinwheel", "spokes", "gradient", "colors",
+  "smpte-rp-219", NULL
+};
+
+/* Test cameras without a pattern get one of these by camera index, so that
+ * two test cameras never look alike on a monitor or in a recording. */
+static const gchar *const default_test_patterns[] = {
+  "smpte", "ball", "pinwheel", "spokes", "zone-plate", "circular",
+  "checkers-8", "colors", "gradient", "smpte75", "bar", "snow"
+};
+
+/* First pass: where each group and key was written. */
+
+typedef struct {
+  gchar *name;
+  guint line;
+} ScanKey;
+
+typedef struct {
+  gchar *name;            /* between the brackets, exactly as GKeyFile sees it */
+  gchar *canonical;       /* name without surrounding blanks: what it means */
+  guint line;
+  GPtrArray *keys;        /* ScanKey, file order, owned */
+  GHashTable *key_index;  /* key name -> ScanKey borrowed from keys */
+} ScanGroup;
+
+typedef struct {
+  const gchar *display_name;
+  GPtrArray *groups;          /* ScanGroup, file order, owned */
+  GHashTable *group_index;    /* canonical name -> ScanGroup borrowed from groups */
+  GKeyFile *key_file;
+  DvrConfig *config;          /* being filled; owned by the caller */
+} ConfigParser;
+
+static void
+scan_key_free (ScanKey *key)
+{
+  g_free (key->name);
+  g_free (key);
+}
+
+static void
+scan_group_free (ScanGroup *group)
+{
+  g_free (group->name);
+  g_free (group->canonical);
+  g_ptr_array_unref (group->keys);
+  g_hash_table_unref (group->key_index);
+  g_free (group);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ScanGroup, scan_group_free)
+
+static ScanGroup *
+scan_group_new (const gchar *name, guint line)
+{
+  ScanGroup *group = g_new0 (ScanGroup, 1);
+  group->name = g_strdup (name);
+  group->canonical = g_strstrip (g_strdup (name));
+  group->line = line;
+  group->keys = g_ptr_array_new_with_free_func ((GDestroyNotify) scan_key_free);
+  group->key_index = g_hash_table_new (g_str_hash, g_str_equal);
+  return group;
+}
+
+static void
+config_parser_clear (ConfigParser *parser)
+{
+  g_clear_pointer (&parser->group_index, g_hash_table_unref);
+  g_clear_pointer (&parser->groups, g_ptr_array_unref);
+  g_clear_pointer (&parser->key_file, g_key_file_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ConfigParser, config_parser_clear)
+
+/* Messages. */
+
+/* @text made fit to stand between double quotes on one line of a message:
+ * quotes, backslashes and control characters escaped, invalid UTF-8
+ * replaced, long text cut. */
+static gchar *
+quote_text (const gchar *text)
+{
+  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
+  GString *quoted = g_string_new (NULL);
+  guint chars = 0;
+
+  for (const gchar *p = valid; *p != '\0'; p = g_utf8_next_char (p)) {
+    gunichar c = g_utf8_get_char (p);
+
+    if (chars++ == QUOTE_MAX_CHARS) {
+      g_string_append (quoted, "...");
+      break;
+    }
+    if (c == '"' || c == '\\')
+      g_string_append_printf (quoted, "\\%c", (gchar) c);
+    else if (c == '\t')
+      g_string_append (quoted, "\\t");
+    else if (c == '\n')
+      g_string_append (quoted, "\\n");
+    else if (c == '\r')
+      g_string_append (quoted, "\\r");
+    else if (c < 0x20 || c == 0x7f)
+      g_string_append_printf (quoted, "\\x%02x", c);
+    else
+      g_string_append_unichar (quoted, c);
+  }
+  return g_string_free (quoted, FALSE);
+}
+
+/* "FILE:LINE: [GROUP] KEY: ".  Line 0 means no line can be named (the
+ * group is absent altogether); @key NULL means the group as a whole. */
+static gchar *
+format_place (const ConfigParser *parser,
+              guint line,
+              const gchar *group,
+              const gchar *key)
+{
+  GString *place = g_string_new (parser->display_name);
+
+  if (line > 0)
+    g_string_append_printf (place, ":%u", line);
+  g_string_append (place, ": ");
+  if (group != NULL) {
+    g_string_append_printf (place, "[%s]", group);
+    if (key != NULL)
+      g_string_append_printf (place, " %s", key);
+    g_string_append (place, ": ");
+  }
+  return g_string_free (place, FALSE);
+}
+
+static gboolean set_error_at (GError **error,
+                              DvrConfigError code,
+                              const ConfigParser *parser,
+                              guint line,
+                              const gchar *group,
+                              const gchar *key,
+                              const gchar *format,
+                              ...) G_GNUC_PRINTF (7, 8);
+
+/* Always returns FALSE, so that a check can end with "return set_error_at". */
+static gboolean
+set_error_at (GError **error,
+              DvrConfigError code,
+              const ConfigParser *parser,
+              guint line,
+              const gchar *group,
+              const gchar *key,
+              const gchar *format,
+              ...)
+{
+  g_autofree gchar *place = format_place (parser, line, group, key);
+  g_autofree gchar *detail = NULL;
+  va_list args;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_set_error (error, DVR_CONFIG_ERROR, code, "%s%s", place, detail);
+  return FALSE;
+}
+
+/* "... expected WHAT, got "VALUE"": the message for a value that does not
+ * parse or is out of range. */
+static gboolean
+set_expected_error (GError **error,
+                    const ConfigParser *parser,
+                    guint line,
+                    const gchar *group,
+                    const gchar *key,
+                    const gchar *what,
+                    const gchar *value)
+{
+  g_autofree gchar *quoted = quote_text (value);
+  return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, line,
+                       group, key, "expected %s, got \"%s\"", what, quoted);
+}
+
+static gboolean
+set_missing_error (GError **error,
+                   const ConfigParser *parser,
+                   const ScanGroup *group,
+                   const gchar *group_name,
+                   const gchar *key,
+                   const gchar *what)
+{
+  return set_error_at (error, DVR_CONFIG_ERROR_MISSING_KEY, parser,
+                       group != NULL ? group->line : 0, group_name, key,
+                       "missing, expected %s", what);
+}
+
+static void
+add_warning (ConfigParser *parser,
+             guint line,
+             const gchar *group,
+             const gchar *key,
+             const gchar *what)
+{
+  g_autofree gchar *place = format_place (parser, line, group, key);
+  g_ptr_array_add (parser->config->warnings, g_strconcat (place, what, NULL));
+}
+
+/* "10", "2.5", "0.1": how a bound in nanoseconds is shown as seconds. */
+static gchar *
+format_seconds (gint64 ns)
+{
+  gint64 fraction = ns % DVR_NSEC_PER_SEC;
+  g_autofree gchar *digits = NULL;
+
+  if (fraction == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, ns / DVR_NSEC_PER_SEC);
+  digits = g_strdup_printf ("%09" G_GINT64_FORMAT, fraction);
+  for (gsize i = strlen (digits); i > 0 && digits[i - 1] == '0'; i--)
+    digits[i - 1] = '\0';
+  return g_strdup_printf ("%" G_GINT64_FORMAT ".%s", ns / DVR_NSEC_PER_SEC, digits);
+}
+
+/* First pass over the raw text. */
+
+static gboolean
+set_syntax_error (GError **error,
+                  const ConfigParser *parser,
+                  guint line,
+                  const gchar *text)
+{
+  g_autofree gchar *stripped = g_strstrip (g_strdup (text));
+  g_autofree gchar *quoted = quote_text (stripped);
+  return set_error_at (error, DVR_CONFIG_ERROR_SYNTAX, parser, line, NULL, NULL,
+                       "syntax: expected [group], key = value or # comment, got \"%s\"",
+                       quoted);
+}
+
+/* What GKeyFile accepts as a group name (g_key_file_is_group_name). */
+static gboolean
+is_group_name (const gchar *name)
+{
+  if (*name == '\0')
+    return FALSE;
+  for (const gchar *p = name; *p != '\0'; p++) {
+    if (*p == '[' || *p == ']' || g_ascii_iscntrl (*p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Stricter than GKeyFile, which also takes inner spaces and "key[locale]":
+ * neither is meaningful here, and both hide typing mistakes. */
+static gboolean
+is_key_name (const gchar *name)
+{
+  if (*name == '\0')
+    return FALSE;
+  for (const gchar *p = name; *p != '\0'; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* For "[camera NAME]" returns NAME as written (surrounding whitespace
+ * removed), newly allocated; NULL for any other group. */
+static gchar *
+camera_name_from_group (const gchar *group)
+{
+  gsize prefix = strlen (GROUP_CAMERA_PREFIX);
+
+  if (strncmp (group, GROUP_CAMERA_PREFIX, prefix) != 0)
+    return NULL;
+  if (group[prefix] != '\0' && group[prefix] != ' ' && group[prefix] != '\t')
+    return NULL;
+  return g_strstrip (g_strdup (group + prefix));
+}
+
+static gboolean
+scan_group_line (ConfigParser *parser,
+                 const gchar *text,
+                 guint line,
+                 GHashTable *camera_lines,
+                 ScanGroup **group_out,
+                 GError **error)
+{
+  const gchar *close = strchr (text, ']');
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *camera = NULL;
+  g_autoptr(ScanGroup) group = NULL;
+
+  if (close == NULL)
+    return set_syntax_error (error, parser, line, text);
+  /* GKeyFile allows only blanks after the bracket, not even a comment. */
+  for (const gchar *p = close + 1; *p != '\0'; p++) {
+    if (*p != ' ' && *p != '\t')
+      return set_syntax_error (error, parser, line, text);
+  }
+  name = g_strndup (text + 1, close - text - 1);
+  if (!is_group_name (name))
+    return set_syntax_error (error, parser, line, text);
+
+  /* "[camera front]", "[camera  front]" and "[ camera front ]" are three
+   * GKeyFile groups but one camera, so groups are matched by meaning. */
+  group = scan_group_new (name, line);
+  camera = camera_name_from_group (group->canonical);
+  if (camera != NULL) {
+    guint first = GPOINTER_TO_UINT (g_hash_table_lookup (camera_lines, camera));
+    if (first > 0)
+      return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, name, NULL,
+                           "duplicate camera, first defined at line %u", first);
+    g_hash_table_insert (camera_lines, g_steal_pointer (&camera), GUINT_TO_POINTER (line));
+  } else {
+    ScanGroup *first = g_hash_table_lookup (parser->group_index, group->canonical);
+    if (first != NULL)
+      return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, name, NULL,
+                           "duplicate group, first defined at line %u", first->line);
+  }
+
+  g_hash_table_insert (parser->group_index, group->canonical, group);
+  *group_out = group;
+  g_ptr_array_add (parser->groups, g_steal_pointer (&group));
+  return TRUE;
+}
+
+static gboolean
+scan_key_line (ConfigParser *parser,
+               const gchar *text,
+               guint line,
+               ScanGroup *group,
+               GError **error)
+{
+  const gchar *equals = strchr (text, '=');
+  g_autofree gchar *name = g_strchomp (g_strndup (text, equals - text));
+  ScanKey *first;
+  ScanKey *key;
+
+  if (!is_key_name (name))
+    return set_syntax_error (error, parser, line, text);
+  if (group == NULL) {
+    g_autofree gchar *stripped = g_strstrip (g_strdup (text));
+    g_autofree gchar *quoted = quote_text (stripped);
+    return set_error_at (error, DVR_CONFIG_ERROR_SYNTAX, parser, line, NULL, NULL,
+                         "syntax: expected a [group] line before the first key, got \"%s\"",
+                         quoted);
+  }
+  first = g_hash_table_lookup (group->key_index, name);
+  if (first != NULL)
+    return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, group->name, name,
+                         "duplicate key, first set at line %u", first->line);
+
+  key = g_new0 (ScanKey, 1);
+  key->name = g_steal_pointer (&name);
+  key->line = line;
+  g_ptr_array_add (group->keys, key);
+  g_hash_table_insert (group->key_index, key->name, key);
+  return TRUE;
+}
+
+/* Mirrors g_key_file_parse_data(): lines end at '\n' (a '\r' before it is
+ * dropped), leading whitespace is skipped, and a line is blank, a '#'
+ * comment, a "[group]" or a "key = value". */
+static gboolean
+scan_text (ConfigParser *parser, const gchar *data, gsize length, GError **error)
+{
+  g_autoptr(GHashTable) camera_lines = g_hash_table_new_full (g_str_hash, g_str_equal,
+                                                              g_free, NULL);
+  ScanGroup *group = NULL;
+  const gchar *end = data + length;
+  guint line = 0;
+
+  for (const gchar *start = data; start < end; line++) {
+    const gchar *newline = memchr (start, '\n', end - start);
+    const gchar *next = newline != NULL ? newline + 1 : end;
+    gsize line_length = (newline != NULL ? newline : end) - start;
+    g_autofree gchar *text_owned = NULL;
+    const gchar *text;
+
+    if (newline != NULL && line_length > 0 && start[line_length - 1] == '\r')
+      line_length--;
+    if (memchr (start, '\0', line_length) != NULL)
+      return set_error_at (error, DVR_CONFIG_ERROR_SYNTAX, parser, line + 1, NULL, NULL,
+                           "syntax: expected text, got a NUL byte");
+    text_owned = g_strndup (start, line_length);
+    start = next;
+
+    if (!g_utf8_validate (text_owned, -1, NULL)) {
+      g_autofree gchar *quoted = quote_text (text_owned);
+      return set_error_at (error, DVR_CONFIG_ERROR_SYNTAX, parser, line + 1, NULL, NULL,
+                           "syntax: expected UTF-8 text, got \"%s\"", quoted);
+    }
+    text = text_owned;
+    while (g_ascii_isspace (*text))
+      text++;
+
+    if (*text == '\0' || *text == '#')
+      continue;
+    if (*text == '[') {
+      if (!scan_group_line (parser, text, line + 1, camera_lines, &group, error))
+        return FALSE;
+    } else if (strchr (text, '=') != NULL) {
+      if (!scan_key_line (parser, text, line + 1, group, error))
+        return FALSE;
+    } else {
+      return set_syntax_error (error, parser, line + 1, text);
+    }
+  }
+  return TRUE;
+}
+
+/* Second pass: values. */
+
+static void
+warn_unknown_keys (ConfigParser *parser,
+                   const ScanGroup *group,
+                   const gchar *const *known)
+{
+  for (guint i = 0; i < group->keys->len; i++) {
+    const ScanKey *key = g_ptr_array_index (group->keys, i);
+    if (!g_strv_contains (known, key->name))
+      add_warning (parser, key->line, group->name, key->name, "unknown key, ignored");
+  }
+}
+
+/* Sets *value_out to the unescaped value with surrounding whitespace
+ * removed, or NULL when @group (which may be NULL) has no @key, and
+ * *line_out to the key's line, else the group's.  Fails only for text that
+ * GKeyFile cannot unescape. */
+static gboolean
+lookup_value (ConfigParser *parser,
+              const ScanGroup *group,
+              const gchar *key,
+              gchar **value_out,
+              guint *line_out,
+              GError **error)
+{
+  const ScanKey *scan_key = group != NULL ? g_hash_table_lookup (group->key_index, key) : NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree gchar *value = NULL;
+
+  *value_out = NULL;
+  *line_out = group != NULL ? group->line : 0;
+  if (scan_key == NULL)
+    return TRUE;
+  *line_out = scan_key->line;
+
+  value = g_key_file_get_string (parser->key_file, group->name, key, &local_error);
+  if (value == NULL) {
+    g_autofree gchar *raw = g_key_file_get_value (parser->key_file, group->name, key, NULL);
+    return set_expected_error (error, parser, scan_key->line, group->name, key,
+                               "text with valid escapes (\\s \\t \\n \\\\)",
+                               raw != NULL ? raw : "");
+  }
+  *value_out = g_strstrip (g_steal_pointer (&value));
+  return TRUE;
+}
+
+/* Digits only: unlike g_ascii_string_to_unsigned() no sign, no blanks. */
+static gboolean
+parse_uint (const gchar *text, guint64 max, guint64 *value_out)
+{
+  guint64 value = 0;
+
+  if (*text == '\0')
+    return FALSE;
+  for (const gchar *p = text; *p != '\0'; p++) {
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+    value = value * 10 + (guint64) (*p - '0');
+    if (value > max)
+      return FALSE;
+  }
+  *value_out = value;
+  return TRUE;
+}
+
+/* "10", "2.5", "0.040": seconds to nanoseconds exactly, without going
+ * through a double; no sign, exponent or more than 9 decimals. */
+static gboolean
+parse_seconds (const gchar *text, gint64 *ns_out)
+{
+  const gchar *dot = strchr (text, '.');
+  g_autofree gchar *whole_text = g_strndup (text, strcspn (text, "."));
+  guint64 whole;
+  guint64 fraction = 0;
+
+  /* 10^6 s keeps the nanoseconds far inside a gint64. */
+  if (!parse_uint (whole_text, 1000000, &whole))
+    return FALSE;
+  if (dot != NULL) {
+    gsize decimals = strlen (dot + 1);
+    if (decimals == 0 || decimals > 9 || !parse_uint (dot + 1, G_MAXUINT64, &fraction))
+      return FALSE;
+    for (gsize i = decimals; i < 9; i++)
+      fraction *= 10;
+  }
+  *ns_out = (gint64) whole * DVR_NSEC_PER_SEC + (gint64) fraction;
+  return TRUE;
+}
+
+/* Leaves *ns_inout (the default) alone when the key is absent. */
+static gboolean
+get_seconds (ConfigParser *parser,
+             const ScanGroup *group,
+             const gchar *key,
+             gint64 min_ns,
+             gint64 max_ns,
+             gint64 *ns_inout,
+             guint *line_out,
+             GError **error)
+{
+  g_autofree gchar *value = NULL;
+  gint64 ns;
+
+  if (!lookup_value (parser, group, key, &value, line_out, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (!parse_seconds (value, &ns) || ns < min_ns || ns > max_ns) {
+    g_autofree gchar *min_text = format_seconds (min_ns);
+    g_autofree gchar *max_text = format_seconds (max_ns);
+    g_autofree gchar *what = g_strdup_printf ("seconds between %s and %s", min_text, max_text);
+    return set_expected_error (error, parser, *line_out, group->name, key, what, value);
+  }
+  *ns_inout = ns;
+  return TRUE;
+}
+
+static gboolean
+get_uint (ConfigParser *parser,
+          const ScanGroup *group,
+          const gchar *key,
+          const gchar *unit,
+          guint min,
+          guint max,
+          guint *value_inout,
+          GError **error)
+{
+  g_autofree gchar *value = NULL;
+  guint line;
+  guint64 number;
+
+  if (!lookup_value (parser, group, key, &value, &line, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (!parse_uint (value, max, &number) || number < min) {
+    g_autofree gchar *what = g_strdup_printf ("%s between %u and %u", unit, min, max);
+    return set_expected_error (error, parser, line, group->name, key, what, value);
+  }
+  *value_inout = (guint) number;
+  return TRUE;
+}
+
+/* *index_inout becomes the position of the value in @choices. */
+static gboolean
+get_choice (ConfigParser *parser,
+            const ScanGroup *group,
+            const gchar *key,
+            const gchar *const *choices,
+            guint *index_inout,
+            GError **error)
+{
+  g_autofree gchar *value = NULL;
+  g_autofree gchar *list = NULL;
+  g_autofree gchar *what = NULL;
+  guint line;
+
+  if (!lookup_value (parser, group, key, &value, &line, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  for (guint i = 0; choices[i] != NULL; i++) {
+    if (g_str_equal (value, choices[i])) {
+      *index_inout = i;
+      return TRUE;
+    }
+  }
+  list = g_strjoinv (", ", (gchar **) choices);
+  what = g_strdup_printf ("one of %s", list);
+  return set_expected_error (error, parser, line, group->name, key, what, value);
+}
+
+static gboolean
+is_unit_id (const gchar *text)
+{
+  gsize length = strlen (text);
+
+  if (length == 0 || length > UNIT_ID_MAX_LENGTH)
+    return FALSE;
+  for (const gchar *p = text; *p != '\0'; p++) {
+    if (!g_ascii_isalnum (*p) && *p != '.' && *p != '_' && *p != '-')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+check_storage (ConfigParser *parser,
+               const ScanGroup *group,
+               const gchar *path,
+               guint line,
+               GError **error)
+{
+  g_autofree gchar *quoted = quote_text (path);
+  struct stat st;
+
+  if (!g_path_is_absolute (path))
+    return set_expected_error (error, parser, line, GROUP_RECORDER, "storage",
+                               "the absolute path of an existing folder", path);
+  if (stat (path, &st) != 0) {
+    int saved_errno = errno;
+    if (saved_errno == ENOENT || saved_errno == ENOTDIR)
+      return set_error_at (error, DVR_CONFIG_ERROR_STORAGE, parser, line, GROUP_RECORDER,
+                           "storage", "\"%s\" does not exist (expected an existing folder)",
+                           quoted);
+    return set_error_at (error, DVR_CONFIG_ERROR_STORAGE, parser, line, GROUP_RECORDER,
+                         "storage", "\"%s\" cannot be checked: %s (expected an existing folder)",
+                         quoted, g_strerror (saved_errno));
+  }
+  if (!S_ISDIR (st.st_mode))
+    return set_error_at (error, DVR_CONFIG_ERROR_STORAGE, parser, line, GROUP_RECORDER,
+                         "storage", "\"%s\" is not a folder (expected an existing folder)",
+                         quoted);
+  return TRUE;
+}
+
+/* @group is NULL when the file has no [recorder]: storage is then missing. */
+static gboolean
+parse_recorder (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *unit_id = NULL;
+  g_autofree gchar *storage = NULL;
+  guint line;
+  guint min_line;
+  guint max_line;
+
+  if (group != NULL)
+    warn_unknown_keys (parser, group, recorder_keys);
+
+  if (!lookup_value (parser, group, "unit-id", &unit_id, &line, error))
+    return FALSE;
+  if (unit_id != NULL) {
+    if (!is_unit_id (unit_id))
+      return set_expected_error (error, parser, line, GROUP_RECORDER, "unit-id",
+                                 "1 to 64 characters A-Z a-z 0-9 . _ -", unit_id);
+    g_free (config->unit_id);
+    config->unit_id = g_steal_pointer (&unit_id);
+  }
+
+  if (!lookup_value (parser, group, "storage", &storage, &line, error))
+    return FALSE;
+  if (storage == NULL)
+    return set_missing_error (error, parser, group, GROUP_RECORDER, "storage",
+                              "the absolute path of an existing folder");
+  if (!check_storage (parser, group, storage, line, error))
+    return FALSE;
+  config->storage_root = g_canonicalize_filename (storage, NULL);
+
+  if (!get_seconds (parser, group, "segment-length", SEGMENT_MIN_NS, SEGMENT_MAX_NS,
+                    &config->segment_ns, &line, error))
+    return FALSE;
+  if (!get_seconds (parser, group, "stall-timeout", STALL_TIMEOUT_MIN_NS, STALL_TIMEOUT_MAX_NS,
+                    &config->stall_timeout_ns, &line, error))
+    return FALSE;
+  if (!get_seconds (parser, group, "restart-backoff-min", RESTART_BACKOFF_MIN_NS,
+                    RESTART_BACKOFF_MAX_NS, &config->restart_backoff_min_ns, &min_line, error))
+    return FALSE;
+  if (!get_seconds (parser, group, "restart-backoff-max", RESTART_BACKOFF_MIN_NS,
+                    RESTART_BACKOFF_MAX_NS, &config->restart_backoff_max_ns, &max_line, error))
+    return FALSE;
+
+  if (config->restart_backoff_max_ns < config->restart_backoff_min_ns) {
+    g_autofree gchar *min_text = format_seconds (config->restart_backoff_min_ns);
+    g_autofree gchar *max_text = format_seconds (config->restart_backoff_max_ns);
+    g_autofree gchar *what = NULL;
+
+    /* Blame the key that was written: with max left at its default, the
+     * mistake is the min. */
+    if (g_hash_table_contains (group->key_index, "restart-backoff-max")) {
+      what = g_strdup_printf ("seconds >= restart-backoff-min (%s)", min_text);
+      return set_expected_error (error, parser, max_line, GROUP_RECORDER,
+                                 "restart-backoff-max", what, max_text);
+    }
+    what = g_strdup_printf ("seconds <= restart-backoff-max (%s)", max_text);
+    return set_expected_error (error, parser, min_line, GROUP_RECORDER,
+                               "restart-backoff-min", what, min_text);
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_control (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *socket_path = NULL;
+  g_autofree gchar *mode = NULL;
+  guint line;
+
+  warn_unknown_keys (parser, group, control_keys);
+
+  if (!lookup_value (parser, group, "socket", &socket_path, &line, error))
+    return FALSE;
+  if (socket_path != NULL) {
+    /* The path has to fit struct sockaddr_un, NUL included. */
+    gsize max_length = sizeof (((struct sockaddr_un *) NULL)->sun_path) - 1;
+    if (!g_path_is_absolute (socket_path) || strlen (socket_path) > max_length) {
+      g_autofree gchar *what = g_strdup_printf ("an absolute path of at most %" G_GSIZE_FORMAT
+                                                " bytes", max_length);
+      return set_expected_error (error, parser, line, GROUP_CONTROL, "socket", what,
+                                 socket_path);
+    }
+    g_free (config->control_socket);
+    config->control_socket = g_steal_pointer (&socket_path);
+  }
+
+  if (!lookup_value (parser, group, "socket-mode", &mode, &line, error))
+    return FALSE;
+  if (mode != NULL) {
+    guint mode_value = 0;
+    gboolean octal = *mode != '\0' && strlen (mode) <= 4;
+
+    /* Digits only, so "660" and "0660" mean the same and "0o660", "-1" or
+     * "0x1b0" are refused rather than half-parsed by strtoul. */
+    for (const gchar *p = mode; octal && *p != '\0'; p++) {
+      octal = *p >= '0' && *p <= '7';
+      mode_value = mode_value * 8 + (guint) (*p - '0');
+    }
+    if (!octal || mode_value > 0777)
+      return set_expected_error (error, parser, line, GROUP_CONTROL, "socket-mode",
+                                 "octal permissions from 0000 to 0777 such as 0660", mode);
+    config->control_socket_mode = mode_value;
+  }
+  return TRUE;
+}
+
+static gboolean
+is_camera_name (const gchar *name)
+{
+  gsize length = strlen (name);
+
+  if (length == 0 || length > CAMERA_NAME_MAX_LENGTH)
+    return FALSE;
+  for (const gchar *p = name; *p != '\0'; p++) {
+    if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_' && *p != '-')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_camera_source (ConfigParser *parser,
+                     const ScanGroup *group,
+                     DvrCameraConfig *camera,
+                     GError **error)
+{
+  g_autofree gchar *source = NULL;
+  guint line;
+
+  if (!lookup_value (parser, group, "source", &source, &line, error))
+    return FALSE;
+  if (source == NULL)
+    return set_missing_error (error, parser, group, group->name, "source",
+                              "a device path (/dev/...), test or replay:FILE");
+
+  if (source[0] == '/') {
+    /* A device that is absent now may be plugged in later: the daemon
+     * retries, so only the form is checked here. */
+    camera->kind = DVR_SOURCE_KIND_V4L2;
+    camera->location = g_strdup (source);
+  } else if (g_str_equal (source, "test")) {
+    camera->kind = DVR_SOURCE_KIND_TEST;
+  } else if (g_str_has_prefix (source, "replay:")) {
+    g_autofree gchar *file = g_strstrip (g_strdup (source + strlen ("replay:")));
+    g_autofree gchar *quoted = quote_text (file);
+    struct stat st;
+
+    if (!g_path_is_absolute (file))
+      return set_expected_error (error, parser, line, group->name, "source",
+                                 "replay:FILE with the absolute path of an existing file",
+                                 source);
+    if (stat (file, &st) != 0) {
+      int saved_errno = errno;
+      return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, line, group->name,
+                           "source", "replay file \"%s\": %s (expected an existing file)",
+                           quoted, g_strerror (saved_errno));
+    }
+    if (!S_ISREG (st.st_mode))
+      return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, line, group->name,
+                           "source", "replay file \"%s\" is not a regular file "
+                           "(expected an existing file)", quoted);
+    camera->kind = DVR_SOURCE_KIND_REPLAY;
+    camera->location = g_steal_pointer (&file);
+  } else {
+    g_autofree gchar *quoted = quote_text (source);
+    return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, line, group->name,
+                         "source", "unknown camera source, expected a device path (/dev/...), "
+                         "test or replay:FILE, got \"%s\"", quoted);
+  }
+  camera->source = g_steal_pointer (&source);
+  return TRUE;
+}
+
+/* "N/D" or "N", with N and D > 0 and N/D between 1 and 240 fps. */
+static gboolean
+parse_framerate (const gchar *text, gint *n_out, gint *d_out)
+{
+  const gchar *slash = strchr (text, '/');
+  g_autofree gchar *n_text = g_strndup (text, strcspn (text, "/"));
+  guint64 n;
+  guint64 d = 1;
+
+  if (!parse_uint (n_text, G_MAXINT, &n))
+    return FALSE;
+  if (slash != NULL && !parse_uint (slash + 1, G_MAXINT, &d))
+    return FALSE;
+  if (n == 0 || d == 0 || n < d || n > FRAMERATE_MAX_FPS * d)
+    return FALSE;
+  *n_out = (gint) n;
+  *d_out = (gint) d;
+  return TRUE;
+}
+
+static gboolean
+parse_camera (ConfigParser *parser,
+              const ScanGroup *group,
+              const gchar *name,
+              guint index,
+              GError **error)
+{
+  DvrCameraConfig *camera;
+  g_autofree gchar *framerate = NULL;
+  g_autofree gchar *pattern = NULL;
+  guint line;
+  guint record = DEFAULT_RECORD;
+  guint encoder = 0;
+
+  if (!is_camera_name (name)) {
+    g_autofree gchar *quoted = quote_text (name);
+    return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, group->line,
+                         group->name, NULL,
+                         "expected a camera name of 1 to 32 characters a-z 0-9 _ -, got \"%s\"",
+                         quoted);
+  }
+  warn_unknown_keys (parser, group, camera_keys);
+
+  /* Added first so that dvr_config_free() owns it whatever fails next. */
+  camera = g_new0 (DvrCameraConfig, 1);
+  g_ptr_array_add (parser->config->cameras, camera);
+  camera->name = g_strdup (name);
+  camera->index = index;
+  camera->width = DEFAULT_WIDTH;
+  camera->height = DEFAULT_HEIGHT;
+  camera->framerate_n = DEFAULT_FRAMERATE_N;
+  camera->framerate_d = DEFAULT_FRAMERATE_D;
+  camera->bitrate_kbps = DEFAULT_BITRATE_KBPS;
+
+  if (!parse_camera_source (parser, group, camera, error))
+    return FALSE;
+  if (!get_uint (parser, group, "width", "pixels", WIDTH_MIN, WIDTH_MAX,
+                 &camera->width, error))
+    return FALSE;
+  if (!get_uint (parser, group, "height", "pixels", HEIGHT_MIN, HEIGHT_MAX,
+                 &camera->height, error))
+    return FALSE;
+
+  if (!lookup_value (parser, group, "framerate", &framerate, &line, error))
+    return FALSE;
+  if (framerate != NULL &&
+      !parse_framerate (framerate, &camera->framerate_n, &camera->framerate_d))
+    return set_expected_error (error, parser, line, group->name, "framerate",
+                               "N/D or N frames per second, N and D > 0, between 1 and 240",
+                               framerate);
+
+  if (!get_choice (parser, group, "record", record_modes, &record, error))
+    return FALSE;
+  camera->record = (DvrRecordMode) record;
+  if (!get_choice (parser, group, "encoder", encoders, &encoder, error))
+    return FALSE;
+  camera->encoder = g_strdup (encoders[encoder]);
+  if (!get_uint (parser, group, "bitrate", "kbit/s", BITRATE_MIN_KBPS, BITRATE_MAX_KBPS,
+                 &camera->bitrate_kbps, error))
+    return FALSE;
+
+  /* One keyframe a second by default: a clip cut anywhere starts within a
+   * second of the wanted time. */
+  camera->keyframe_interval = (guint) ((camera->framerate_n + camera->framerate_d - 1) /
+                                       camera->framerate_d);
+  if (!get_uint (parser, group, "keyframe-interval", "frames", KEYFRAME_INTERVAL_MIN,
+                 KEYFRAME_INTERVAL_MAX, &camera->keyframe_interval, error))
+    return FALSE;
+
+  if (!lookup_value (parser, group, "pattern", &pattern, &line, error))
+    return FALSE;
+  if (camera->kind == DVR_SOURCE_KIND_TEST) {
+    guint cycle = G_N_ELEMENTS (default_test_patterns);
+
+    if (pattern == NULL)
+      camera->pattern = g_strdup (default_test_patterns[index % cycle]);
+    else if (g_strv_contains (test_patterns, pattern))
+      camera->pattern = g_steal_pointer (&pattern);
+    else
+      return set_expected_error (error, parser, line, group->name, "pattern",
+                                 "a videotestsrc pattern such as smpte, ball, snow, pinwheel, "
+                                 "spokes, gradient, colors, zone-plate", pattern);
+  } else if (pattern != NULL) {
+    add_warning (parser, line, group->name, "pattern", "only used with source = test, ignored");
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_groups (ConfigParser *parser, GError **error)
+{
+  const ScanGroup *recorder = NULL;
+  guint camera_count = 0;
+
+  for (guint i = 0; i < parser->groups->len; i++) {
+    const ScanGroup *group = g_ptr_array_index (parser->groups, i);
+    g_autofree gchar *camera_name = camera_name_from_group (group->canonical);
+
+    if (camera_name != NULL) {
+      if (!parse_camera (parser, group, camera_name, camera_count++, error))
+        return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_RECORDER)) {
+      recorder = group;
+      if (!parse_recorder (parser, group, error))
+        return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_CONTROL)) {
+      if (!parse_control (parser, group, error))
+        return FALSE;
+    } else {
+      add_warning (parser, group->line, group->name, NULL, "unknown group, ignored");
+    }
+  }
+
+  if (recorder == NULL && !parse_recorder (parser, NULL, error))
+    return FALSE;
+  if (camera_count == 0)
+    return set_error_at (error, DVR_CONFIG_ERROR_NO_CAMERA, parser, 0, NULL, NULL,
+                         "no [camera NAME] group, expected at least one camera");
+  return TRUE;
+}
+
+static DvrConfig *
+dvr_config_new (const gchar *path)
+{
+  DvrConfig *config = g_new0 (DvrConfig, 1);
+
+  config->path = g_strdup (path);
+  config->unit_id = g_strdup (DEFAULT_UNIT_ID);
+  config->segment_ns = DEFAULT_SEGMENT_NS;
+  config->stall_timeout_ns = DEFAULT_STALL_TIMEOUT_NS;
+  config->restart_backoff_min_ns = DEFAULT_RESTART_BACKOFF_MIN_NS;
+  config->restart_backoff_max_ns = DEFAULT_RESTART_BACKOFF_MAX_NS;
+  config->control_socket = g_strdup (DEFAULT_CONTROL_SOCKET);
+  config->control_socket_mode = DEFAULT_CONTROL_SOCKET_MODE;
+  config->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_config_free);
+  config->warnings = g_ptr_array_new_with_free_func (g_free);
+  return config;
+}
+
+/* Public API. */
+
+/* Returns a new DvrConfig, freed with dvr_config_free(); any thread. */
+DvrConfig *
+dvr_config_load_data (const gchar *data,
+                      gsize length,
+                      const gchar *display_name,
+                      GError **error)
+{
+  g_auto(ConfigParser) parser = { 0 };
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (display_name != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (length == (gsize) -1)
+    length = strlen (data);
+
+  config = dvr_config_new (display_name);
+  parser.display_name = display_name;
+  parser.config = config;
+  parser.groups = g_ptr_array_new_with_free_func ((GDestroyNotify) scan_group_free);
+  parser.group_index = g_hash_table_new (g_str_hash, g_str_equal);
+  parser.key_file = g_key_file_new ();
+
+  if (!scan_text (&parser, data != NULL ? data : "", length, error))
+    return NULL;
+  /* scan_text() accepts a subset of what GKeyFile does, so this fails
+   * only if the two disagree; say so rather than guess a line. */
+  if (!g_key_file_load_from_data (parser.key_file, data != NULL ? data : "", length,
+                                  G_KEY_FILE_NONE, &local_error)) {
+    set_error_at (error, DVR_CONFIG_ERROR_SYNTAX, &parser, 0, NULL, NULL,
+                  "syntax: %s", local_error->message);
+    return NULL;
+  }
+  if (!parse_groups (&parser, error))
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+static gboolean
+read_config_file (const gchar *path, gchar **data_out, gsize *length_out, GError **error)
+{
+  g_autoptr(GString) data = g_string_new (NULL);
+  dvr_autofd fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+
+  if (fd < 0) {
+    int saved_errno = errno;
+    g_set_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_IO, "%s: cannot read: %s",
+                 path, g_strerror (saved_errno));
+    return FALSE;
+  }
+  if (fstat (fd, &st) != 0) {
+    int saved_errno = errno;
+    g_set_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_IO, "%s: cannot read: %s",
+                 path, g_strerror (saved_errno));
+    return FALSE;
+  }
+  if (!S_ISREG (st.st_mode)) {
+    g_set_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_IO,
+                 "%s: cannot read: not a regular file", path);
+    return FALSE;
+  }
+
+  for (;;) {
+    gchar buffer[4096];
+    gssize got = read (fd, buffer, sizeof buffer);
+
+    if (got < 0) {
+      int saved_errno = errno;
+      if (saved_errno == EINTR)
+        continue;
+      g_set_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_IO, "%s: cannot read: %s",
+                   path, g_strerror (saved_errno));
+      return FALSE;
+    }
+    if (got == 0)
+      break;
+    g_string_append_len (data, buffer, got);
+    if (data->len > CONFIG_FILE_MAX_BYTES) {
+      g_set_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_IO,
+                   "%s: cannot read: larger than %u bytes, not a configuration file",
+                   path, CONFIG_FILE_MAX_BYTES);
+      return FALSE;
+    }
+  }
+  *length_out = data->len;
+  *data_out = g_string_free (g_steal_pointer (&data), FALSE);
+  return TRUE;
+}
+
+/* Returns a new DvrConfig, freed with dvr_config_free(); any thread. */
+DvrConfig *
+dvr_config_load_file (const gchar *path, GError **error)
+{
+  g_autofree gchar *data = NULL;
+  gsize length = 0;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!read_config_file (path, &data, &length, error))
+    return NULL;
+  return dvr_config_load_data (data, length, path, error);
+}
+
+/* Borrowed from @config; NULL when no camera has that name. */
+const DvrCameraConfig *
+dvr_config_get_camera (const DvrConfig *config, const gchar *name)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < config->cameras->len; i++) {
+    const DvrCameraConfig *camera = g_ptr_array_index (config->cameras, i);
+    if (g_str_equal (camera->name, name))
+      return camera;
+  }
+  return NULL;
+}
+
+void
+dvr_camera_config_free (DvrCameraConfig *camera)
+{
+  if (camera == NULL)
+    return;
+  g_free (camera->name);
+  g_free (camera->source);
+  g_free (camera->location);
+  g_free (camera->pattern);
+  g_free (camera->encoder);
+  g_free (camera);
+}
+
+void
+dvr_config_free (DvrConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->path);
+  g_free (config->unit_id);
+  g_free (config->storage_root);
+  g_free (config->control_socket);
+  g_clear_pointer (&config->cameras, g_ptr_array_unref);
+  g_clear_pointer (&config->warnings, g_ptr_array_unref);
+  g_free (config);
+}
+
+const gchar *
+dvr_source_kind_to_string (DvrSourceKind kind)
+{
+  switch (kind) {
+  case DVR_SOURCE_KIND_V4L2:
+    return "v4l2";
+  case DVR_SOURCE_KIND_TEST:
+    return "test";
+  case DVR_SOURCE_KIND_REPLAY:
+    return "replay";
+  default:
+    return "unknown";
+  }
+}
+
+const gchar *
+dvr_record_mode_to_string (DvrRecordMode mode)
+{
+  if ((guint) mode < G_N_ELEMENTS (record_modes) - 1)
+    return record_modes[mode];
+  return "unknown";
+}

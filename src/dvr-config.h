@@ -1,0 +1,88 @@
+/* dvr-config: dvr.conf (GKeyFile) parsed and validated into plain records.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define DVR_CONFIG_ERROR (dvr_config_error_quark ())
+GQuark dvr_config_error_quark (void);
+
+typedef enum {
+  DVR_CONFIG_ERROR_SYNTAX,        /* not a group, key=value, comment or blank line */
+  DVR_CONFIG_ERROR_INVALID_VALUE, /* a key's value does not parse or is out of range */
+  DVR_CONFIG_ERROR_MISSING_KEY,   /* a required key is absent */
+  DVR_CONFIG_ERROR_DUPLICATE,     /* a group or a camera appears twice */
+  DVR_CONFIG_ERROR_STORAGE,       /* the storage root does not exist or is not a folder */
+  DVR_CONFIG_ERROR_NO_CAMERA,     /* no [camera NAME] group at all */
+  DVR_CONFIG_ERROR_IO,            /* the file cannot be read */
+} DvrConfigError;
+
+typedef enum {
+  DVR_SOURCE_KIND_V4L2,   /* source = /dev/... (normally a udev symlink) */
+  DVR_SOURCE_KIND_TEST,   /* source = test: a generated pattern */
+  DVR_SOURCE_KIND_REPLAY, /* source = replay:FILE: a recording replayed live */
+} DvrSourceKind;
+
+typedef enum {
+  DVR_RECORD_MODE_AUTO,        /* the camera's H.264/MJPEG untouched when offered, else encode */
+  DVR_RECORD_MODE_PASSTHROUGH, /* only the camera's own compressed stream */
+  DVR_RECORD_MODE_ENCODE,      /* always raw video encoded to H.264 */
+} DvrRecordMode;
+
+typedef struct {
+  gchar *name;          /* from the group name "[camera NAME]": [a-z0-9_-], 1..32 chars */
+  DvrSourceKind kind;
+  gchar *source;        /* the value as written, for messages and the catalog */
+  gchar *location;      /* device path (V4L2) or file (replay); NULL for test */
+  gchar *pattern;       /* videotestsrc pattern nickname (test only), e.g. "smpte" */
+  guint width;          /* pixels */
+  guint height;         /* pixels */
+  gint framerate_n;
+  gint framerate_d;
+  DvrRecordMode record;
+  gchar *encoder;       /* "x264enc" or "openh264enc" */
+  guint bitrate_kbps;   /* encoder target, kbit/s */
+  guint keyframe_interval; /* frames between keyframes when encoding */
+  guint index;          /* position in the file, 0-based */
+} DvrCameraConfig;
+
+typedef struct {
+  gchar *path;              /* file it came from (or display name) */
+  gchar *unit_id;           /* [recorder] unit-id */
+  gchar *storage_root;      /* [recorder] storage: absolute path */
+  gint64 segment_ns;        /* [recorder] segment-length, s -> ns */
+  gint64 stall_timeout_ns;  /* [recorder] stall-timeout, s -> ns */
+  gint64 restart_backoff_min_ns; /* [recorder] restart-backoff-min, s -> ns */
+  gint64 restart_backoff_max_ns; /* [recorder] restart-backoff-max, s -> ns */
+  gchar *control_socket;    /* [control] socket */
+  guint control_socket_mode;/* [control] socket-mode, octal, default 0660 */
+  GPtrArray *cameras;       /* element-type DvrCameraConfig, file order */
+  GPtrArray *warnings;      /* element-type utf8: unknown keys and groups, one line each */
+} DvrConfig;
+
+/* Parses and validates @path.  On failure @error holds one line naming the
+ * file, the line (or group), the key and what was expected, e.g.
+ *   dvr.conf:12: [camera front] framerate: expected N/D, got "abc"
+ * Never creates or changes anything on disk. */
+DvrConfig *dvr_config_load_file (const gchar *path, GError **error);
+
+/* As above for text in memory; @display_name stands for the file in messages. */
+DvrConfig *dvr_config_load_data (const gchar *data,
+                                 gsize length,
+                                 const gchar *display_name,
+                                 GError **error);
+
+const DvrCameraConfig *dvr_config_get_camera (const DvrConfig *config, const gchar *name);
+
+void dvr_camera_config_free (DvrCameraConfig *camera);
+void dvr_config_free (DvrConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrConfig, dvr_config_free)
+
+const gchar *dvr_source_kind_to_string (DvrSourceKind kind);
+const gchar *dvr_record_mode_to_string (DvrRecordMode mode);
+
+G_END_DECLS

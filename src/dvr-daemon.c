@@ -1,0 +1,488 @@
+/* dvr-daemon: wires config, storage, catalog, pipelines and control.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-daemon.h"
+
+#include <errno.h>
+#include <sys/timex.h>
+
+#include "dvr-catalog.h"
+#include "dvr-control.h"
+#include "dvr-pipeline.h"
+#include "dvr-storage.h"
+#include "dvr-utils.h"
+
+/* How often the day folders for today and tomorrow are made sure of. */
+#define DAY_FOLDER_INTERVAL_S 600
+
+typedef struct {
+  DvrDaemon *daemon;
+  DvrPipeline *pipeline;
+  const DvrCameraConfig *config;
+  gint64 open_gap_id;        /* 0 when no gap is open */
+  guint write_failures;
+} DvrCamera;
+
+struct _DvrDaemon {
+  DvrConfig *config;
+  DvrStorage *storage;
+  DvrCatalog *catalog;
+  DvrCatalog *checkpoint_catalog;  /* storage thread only */
+  DvrControl *control;
+  GPtrArray *cameras;              /* DvrCamera* */
+  gint64 run_id;
+  gint64 start_mono_ns;
+  DvrClockSource clock_source;
+  guint day_folder_source;
+
+  guint pending_finalize;          /* segments between "closed" and their row */
+  gboolean stopping;
+  GSourceFunc stop_done;
+  gpointer stop_done_data;
+};
+
+typedef struct {
+  DvrCamera *camera;
+  DvrSegment *segment;
+} PendingSegment;
+
+static DvrClockSource
+detect_clock_source (void)
+{
+  struct timex tx = { 0, };
+  int state = adjtimex (&tx);
+  /* The kernel clears STA_UNSYNC once NTP (or chrony, or gpsd's PPS
+   * discipline through them) has synchronised the clock. */
+  if (state == -1 || state == TIME_ERROR || (tx.status & STA_UNSYNC))
+    return DVR_CLOCK_SOURCE_RTC;
+  return DVR_CLOCK_SOURCE_NTP;
+}
+
+static void
+camera_save_counters (DvrCamera *camera)
+{
+  DvrDaemon *daemon = camera->daemon;
+  g_autoptr (GError) error = NULL;
+  DvrRunCamera rc = {
+    .run_id = daemon->run_id,
+    .camera = (gchar *) camera->config->name,
+    .frames_in = dvr_pipeline_get_frames_in (camera->pipeline),
+    .frames_recorded = dvr_pipeline_get_frames_recorded (camera->pipeline),
+    .restarts = dvr_pipeline_get_restarts (camera->pipeline),
+  };
+  if (!dvr_catalog_set_run_camera (daemon->catalog, &rc, &error))
+    g_warning ("catalog: %s", error->message);
+}
+
+static void maybe_finish_stop (DvrDaemon *daemon);
+
+static void
+segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
+    const GError *error, gpointer user_data)
+{
+  PendingSegment *pending = user_data;
+  DvrCamera *camera = pending->camera;
+  DvrDaemon *daemon = camera->daemon;
+  g_autoptr (GError) local_error = NULL;
+
+  if (error != NULL) {
+    /* Not durable, so no row (docs/storage.md): startup recovery looks at
+     * the file again. */
+    camera->write_failures++;
+    g_warning ("camera %s: write failure: %s", camera->config->name, error->message);
+  } else {
+    pending->segment->sha256 = g_strdup (sha256);
+    pending->segment->bytes = bytes;
+    if (!dvr_catalog_add_segment (daemon->catalog, pending->segment, &local_error))
+      g_warning ("camera %s: catalog: %s", camera->config->name, local_error->message);
+    camera_save_counters (camera);
+  }
+  dvr_segment_free (pending->segment);
+  g_free (pending);
+  daemon->pending_finalize--;
+  maybe_finish_stop (daemon);
+}
+
+static void
+on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_data)
+{
+  DvrCamera *camera = user_data;
+  DvrDaemon *daemon = camera->daemon;
+  PendingSegment *pending = g_new0 (PendingSegment, 1);
+
+  pending->camera = camera;
+  pending->segment = dvr_segment_copy (segment);
+  pending->segment->run_id = daemon->run_id;
+  pending->segment->clock_source = daemon->clock_source;
+  if (!dvr_storage_parse_segment_name (segment->path, NULL, &pending->segment->seq))
+    g_warning ("camera %s: unexpected segment name %s", camera->config->name, segment->path);
+  daemon->pending_finalize++;
+  dvr_storage_finalize_async (daemon->storage, segment->path, segment_durable_cb, pending);
+}
+
+static void
+on_recording (DvrPipeline *pipeline, gint64 start_utc_ns, gpointer user_data)
+{
+  DvrCamera *camera = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (camera->open_gap_id == 0) {
+    g_message ("camera %s: recording", camera->config->name);
+    return;
+  }
+  if (!dvr_catalog_close_gap (camera->daemon->catalog, camera->open_gap_id, start_utc_ns, &error))
+    g_warning ("catalog: %s", error->message);
+  camera->open_gap_id = 0;
+  g_message ("camera %s: recording again", camera->config->name);
+}
+
+static void
+on_failed (DvrPipeline *pipeline, const gchar *reason, gint64 since_utc_ns, gpointer user_data)
+{
+  DvrCamera *camera = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (camera->open_gap_id != 0)
+    return;
+  camera->open_gap_id = dvr_catalog_open_gap (camera->daemon->catalog,
+      camera->config->name, camera->daemon->run_id, since_utc_ns, reason, &error);
+  if (camera->open_gap_id == 0)
+    g_warning ("catalog: %s", error->message);
+}
+
+static void
+on_stopped (DvrPipeline *pipeline, gpointer user_data)
+{
+  DvrCamera *camera = user_data;
+  maybe_finish_stop (camera->daemon);
+}
+
+static void
+close_open_gaps (DvrDaemon *daemon, gint64 end_utc_ns)
+{
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    g_autoptr (GError) error = NULL;
+    if (camera->open_gap_id == 0)
+      continue;
+    if (!dvr_catalog_close_gap (daemon->catalog, camera->open_gap_id, end_utc_ns, &error))
+      g_warning ("catalog: %s", error->message);
+    camera->open_gap_id = 0;
+  }
+}
+
+static void
+maybe_finish_stop (DvrDaemon *daemon)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!daemon->stopping || daemon->stop_done == NULL)
+    return;
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    if (dvr_pipeline_get_state (camera->pipeline) != DVR_PIPELINE_STATE_STOPPED)
+      return;
+  }
+  if (daemon->pending_finalize > 0)
+    return;
+
+  close_open_gaps (daemon, dvr_utc_now_ns ());
+  for (guint i = 0; i < daemon->cameras->len; i++)
+    camera_save_counters (g_ptr_array_index (daemon->cameras, i));
+  if (!dvr_catalog_end_run (daemon->catalog, daemon->run_id, dvr_utc_now_ns (), &error)) {
+    g_warning ("catalog: %s", error->message);
+    g_clear_error (&error);
+  }
+  /* Shutdown is the one moment the main loop may wait for the disk. */
+  if (!dvr_catalog_checkpoint (daemon->catalog, &error))
+    g_warning ("catalog: %s", error->message);
+  g_message ("run %" G_GINT64_FORMAT " ended: every segment finalized", daemon->run_id);
+  g_idle_add (daemon->stop_done, daemon->stop_done_data);
+  daemon->stop_done = NULL;
+}
+
+static void
+checkpoint_after_finalize (gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+  if (!dvr_catalog_checkpoint (daemon->checkpoint_catalog, &error))
+    g_warning ("catalog checkpoint: %s", error->message);
+}
+
+static gboolean
+ensure_day_folders_cb (gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  gint64 now = dvr_utc_now_ns ();
+
+  for (guint i = 0; i < daemon->config->cameras->len; i++) {
+    const DvrCameraConfig *cam = g_ptr_array_index (daemon->config->cameras, i);
+    g_autoptr (GError) error = NULL;
+    if (!dvr_storage_ensure_day_folders (daemon->storage, cam->name, now, &error))
+      g_warning ("storage: %s", error->message);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Streaming thread: string work only. */
+static gchar *
+name_segment (const gchar *camera, guint seq, gint64 start_utc_ns, gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  return dvr_storage_build_segment_path (camera, start_utc_ns, daemon->run_id, seq);
+}
+
+static void
+json_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns)
+{
+  json_builder_set_member_name (b, member);
+  if (utc_ns < 0) {
+    json_builder_add_null_value (b);
+  } else {
+    g_autofree gchar *iso = dvr_utc_format_iso8601 (utc_ns);
+    json_builder_add_string_value (b, iso);
+  }
+}
+
+static void
+json_add_string_or_null (JsonBuilder *b, const gchar *member, const gchar *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+JsonNode *
+dvr_daemon_build_status (DvrDaemon *daemon)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GPtrArray) gaps = NULL;
+  g_autoptr (GError) error = NULL;
+
+  gaps = dvr_catalog_list_gaps (daemon->catalog, NULL, &error);
+  if (gaps == NULL)
+    g_warning ("catalog: %s", error->message);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "unit");
+  json_builder_add_string_value (b, daemon->config->unit_id);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, DVR_VERSION);
+  json_builder_set_member_name (b, "run");
+  json_builder_add_int_value (b, daemon->run_id);
+  json_builder_set_member_name (b, "uptime_s");
+  json_builder_add_double_value (b,
+      (double) (dvr_monotonic_now_ns () - daemon->start_mono_ns) / DVR_NSEC_PER_SEC);
+  json_builder_set_member_name (b, "storage");
+  json_builder_add_string_value (b, dvr_storage_get_root (daemon->storage));
+  json_builder_set_member_name (b, "clock_source");
+  json_builder_add_string_value (b, dvr_clock_source_to_string (daemon->clock_source));
+
+  json_builder_set_member_name (b, "cameras");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    DvrPipeline *p = camera->pipeline;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, camera->config->name);
+    json_builder_set_member_name (b, "source");
+    json_builder_add_string_value (b, camera->config->source);
+    json_builder_set_member_name (b, "state");
+    json_builder_add_string_value (b, dvr_pipeline_state_to_string (dvr_pipeline_get_state (p)));
+    json_add_string_or_null (b, "segment", dvr_pipeline_get_segment (p));
+    json_builder_set_member_name (b, "segment_frames");
+    json_builder_add_int_value (b, (gint64) dvr_pipeline_get_segment_frames (p));
+    json_builder_set_member_name (b, "frames_in");
+    json_builder_add_int_value (b, (gint64) dvr_pipeline_get_frames_in (p));
+    json_builder_set_member_name (b, "frames_recorded");
+    json_builder_add_int_value (b, (gint64) dvr_pipeline_get_frames_recorded (p));
+    json_builder_set_member_name (b, "segments");
+    json_builder_add_int_value (b, dvr_pipeline_get_segments (p));
+    json_builder_set_member_name (b, "restarts");
+    json_builder_add_int_value (b, dvr_pipeline_get_restarts (p));
+    json_builder_set_member_name (b, "write_failures");
+    json_builder_add_int_value (b, camera->write_failures);
+    json_add_string_or_null (b, "last_error", dvr_pipeline_get_last_error (p));
+    json_builder_set_member_name (b, "gaps");
+    json_builder_begin_array (b);
+    for (guint j = 0; gaps != NULL && j < gaps->len; j++) {
+      DvrGap *gap = g_ptr_array_index (gaps, j);
+      if (gap->run_id != daemon->run_id || g_strcmp0 (gap->camera, camera->config->name) != 0)
+        continue;
+      json_builder_begin_object (b);
+      json_add_time (b, "start", gap->start_utc_ns);
+      json_add_time (b, "end", gap->end_utc_ns);
+      json_builder_set_member_name (b, "reason");
+      json_builder_add_string_value (b, gap->reason);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+static JsonNode *
+control_handler (const gchar *command, JsonObject *request, gpointer user_data, GError **error)
+{
+  DvrDaemon *daemon = user_data;
+
+  if (g_str_equal (command, "status"))
+    return dvr_daemon_build_status (daemon);
+  if (g_str_equal (command, "version")) {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "version");
+    json_builder_add_string_value (b, DVR_VERSION);
+    json_builder_end_object (b);
+    return json_builder_get_root (b);
+  }
+  g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_UNKNOWN_COMMAND,
+      "unknown command \"%s\" (known: status, version)", command);
+  return NULL;
+}
+
+static void
+dvr_camera_free (DvrCamera *camera)
+{
+  if (camera->pipeline != NULL) {
+    g_signal_handlers_disconnect_by_data (camera->pipeline, camera);
+    g_object_unref (camera->pipeline);
+  }
+  g_free (camera);
+}
+
+DvrDaemon *
+dvr_daemon_new (DvrConfig *config, GError **error)
+{
+  g_autoptr (DvrDaemon) daemon = g_new0 (DvrDaemon, 1);
+  g_autofree gchar *catalog_path = NULL;
+  g_autofree gchar *socket_folder = NULL;
+  gint64 max_file_run;
+
+  daemon->config = config;
+  daemon->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_free);
+  daemon->start_mono_ns = dvr_monotonic_now_ns ();
+  daemon->clock_source = detect_clock_source ();
+
+  daemon->storage = dvr_storage_new (config->storage_root, error);
+  if (daemon->storage == NULL)
+    return NULL;
+  catalog_path = dvr_storage_get_catalog_path (daemon->storage);
+  daemon->catalog = dvr_catalog_open (catalog_path, FALSE, error);
+  if (daemon->catalog == NULL)
+    return NULL;
+  daemon->checkpoint_catalog = dvr_catalog_open (catalog_path, FALSE, error);
+  if (daemon->checkpoint_catalog == NULL)
+    return NULL;
+  dvr_storage_set_after_finalize (daemon->storage, checkpoint_after_finalize, daemon);
+
+  /* File names carry the run id; taking it above every run id on the drive
+   * as well as in the catalog means no name is ever reused, even if the
+   * catalog was lost. */
+  max_file_run = dvr_storage_scan_max_run_id (daemon->storage, error);
+  if (max_file_run < 0)
+    return NULL;
+  daemon->run_id = dvr_catalog_begin_run (daemon->catalog, max_file_run,
+      dvr_utc_now_ns (), daemon->clock_source, error);
+  if (daemon->run_id == 0)
+    return NULL;
+
+  for (guint i = 0; i < config->cameras->len; i++) {
+    const DvrCameraConfig *cam = g_ptr_array_index (config->cameras, i);
+    DvrCamera *camera = g_new0 (DvrCamera, 1);
+    DvrPipelineOptions options = {
+      .storage_root = dvr_storage_get_root (daemon->storage),
+      .segment_ns = config->segment_ns,
+      .stall_timeout_ns = config->stall_timeout_ns,
+      .backoff_min_ns = config->restart_backoff_min_ns,
+      .backoff_max_ns = config->restart_backoff_max_ns,
+      .name_func = name_segment,
+      .name_data = daemon,
+    };
+    if (!dvr_catalog_ensure_camera (daemon->catalog, cam->name, cam->source, error)) {
+      g_free (camera);
+      return NULL;
+    }
+    camera->daemon = daemon;
+    camera->config = cam;
+    camera->pipeline = dvr_pipeline_new (cam, &options);
+    g_signal_connect (camera->pipeline, "segment-closed", G_CALLBACK (on_segment_closed), camera);
+    g_signal_connect (camera->pipeline, "recording", G_CALLBACK (on_recording), camera);
+    g_signal_connect (camera->pipeline, "failed", G_CALLBACK (on_failed), camera);
+    g_signal_connect (camera->pipeline, "stopped", G_CALLBACK (on_stopped), camera);
+    g_ptr_array_add (daemon->cameras, camera);
+  }
+
+  socket_folder = g_path_get_dirname (config->control_socket);
+  if (!dvr_mkdir_durable (socket_folder, error))
+    return NULL;
+  daemon->control = dvr_control_new (config->control_socket, config->control_socket_mode,
+      control_handler, daemon, error);
+  if (daemon->control == NULL)
+    return NULL;
+
+  g_message ("run %" G_GINT64_FORMAT " on %s, %u cameras, clock %s",
+      daemon->run_id, dvr_storage_get_root (daemon->storage), daemon->cameras->len,
+      dvr_clock_source_to_string (daemon->clock_source));
+  return g_steal_pointer (&daemon);
+}
+
+void
+dvr_daemon_start (DvrDaemon *daemon)
+{
+  ensure_day_folders_cb (daemon);
+  daemon->day_folder_source = g_timeout_add_seconds (DAY_FOLDER_INTERVAL_S,
+      ensure_day_folders_cb, daemon);
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    dvr_pipeline_start (camera->pipeline);
+  }
+}
+
+void
+dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
+{
+  if (daemon->stopping)
+    return;
+  daemon->stopping = TRUE;
+  daemon->stop_done = done;
+  daemon->stop_done_data = user_data;
+  g_message ("stopping: finalizing %u cameras", daemon->cameras->len);
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    dvr_pipeline_stop (camera->pipeline);
+  }
+  maybe_finish_stop (daemon);
+}
+
+gint64
+dvr_daemon_get_run_id (DvrDaemon *daemon)
+{
+  return daemon->run_id;
+}
+
+void
+dvr_daemon_free (DvrDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  g_clear_handle_id (&daemon->day_folder_source, g_source_remove);
+  g_clear_pointer (&daemon->control, dvr_control_free);
+  g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
+  /* Joins the storage thread before the catalog it checkpoints goes. */
+  g_clear_pointer (&daemon->storage, dvr_storage_free);
+  g_clear_pointer (&daemon->checkpoint_catalog, dvr_catalog_free);
+  g_clear_pointer (&daemon->catalog, dvr_catalog_free);
+  g_clear_pointer (&daemon->config, dvr_config_free);
+  g_free (daemon);
+}

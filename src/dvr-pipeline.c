@@ -1,0 +1,927 @@
+/* dvr-pipeline: one GstPipeline per camera, restarted with backoff on failure.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-pipeline.h"
+#include "dvr-utils.h"
+
+GST_DEBUG_CATEGORY_STATIC (dvr_pipeline_debug);
+#define GST_CAT_DEFAULT dvr_pipeline_debug
+
+/* How often the stall watchdog looks at the frame counter. */
+#define STALL_CHECK_INTERVAL_MS 250
+/* dvr_pipeline_stop(): after this long without EOS at the sink, EOS is pushed
+ * into splitmuxsink directly (a stalled source never forwards it)... */
+#define STOP_FORCE_EOS_MS 2000
+/* ...and after this long the pipeline is torn down, the open segment kept as
+ * partial.  Together they keep SIGTERM-to-exit under 5 s. */
+#define STOP_TEARDOWN_MS 3500
+
+/* Per-fragment counters, filled on the muxer's video sink pad (streaming
+ * thread) and read on the main loop, under the lock. */
+typedef struct {
+  guint64 frames;
+  GstClockTime first_rt;   /* running time of the first frame */
+  GstClockTime end_rt;     /* running time of the end of the last frame */
+  gchar *codec;
+} FragmentStats;
+
+static void
+fragment_stats_free (FragmentStats *stats)
+{
+  g_free (stats->codec);
+  g_free (stats);
+}
+
+struct _DvrPipeline {
+  GObject parent;
+
+  DvrCameraConfig *camera;   /* owned copy of the fields we use */
+  gchar *storage_root;
+  DvrPipelineOptions options;
+
+  DvrPipelineState state;
+  GstElement *pipeline;
+  GstElement *splitmux;
+  guint bus_watch;
+  guint stall_source;
+  guint restart_source;
+  guint stop_source;
+  gint64 backoff_ns;
+  gint64 attempt_utc_ns;
+  gint64 utc_offset_ns;      /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
+  GstClockTime base_time;    /* lock; set when the first segment is named */
+
+  gchar *segment;            /* relative path of the open segment */
+  gint64 last_end_utc_ns;    /* end of the last recorded frame, -1 if none */
+
+  guint64 frames_recorded;
+  guint segments;
+  guint restarts;
+  gchar *last_error;
+  gchar *last_reported_error;
+
+  /* Touched by streaming threads. */
+  gint next_seq;             /* atomic */
+  guint64 frames_in;         /* __atomic */
+  gint64 last_frame_mono_ns; /* __atomic */
+  GMutex lock;
+  GstSegment mux_segment;    /* lock */
+  FragmentStats current;     /* lock */
+  GQueue closed;             /* lock; FragmentStats*, one per EOS at the muxer */
+  gint frame_duration_ns;
+  /* Replay's streaming thread only. */
+  GstSegment replay_segment;
+  GstClockTime replay_end_rt;
+};
+
+G_DEFINE_TYPE (DvrPipeline, dvr_pipeline, G_TYPE_OBJECT)
+
+enum {
+  SIGNAL_SEGMENT_CLOSED,
+  SIGNAL_RECORDING,
+  SIGNAL_FAILED,
+  SIGNAL_STOPPED,
+  SIGNAL_LAST
+};
+static guint signals[SIGNAL_LAST];
+
+static void dvr_pipeline_fail (DvrPipeline *self, const gchar *reason);
+static gboolean replay_seek (GstElement *pipeline, GstSeekFlags flags);
+static void dvr_pipeline_teardown (DvrPipeline *self, DvrSegmentState open_state);
+
+const gchar *
+dvr_pipeline_state_to_string (DvrPipelineState state)
+{
+  switch (state) {
+    case DVR_PIPELINE_STATE_STOPPED: return "stopped";
+    case DVR_PIPELINE_STATE_STARTING: return "starting";
+    case DVR_PIPELINE_STATE_RECORDING: return "recording";
+    case DVR_PIPELINE_STATE_STOPPING: return "stopping";
+    case DVR_PIPELINE_STATE_FAILED: return "failed";
+  }
+  return "unknown";
+}
+
+static void
+set_state (DvrPipeline *self, DvrPipelineState state)
+{
+  if (self->state == state)
+    return;
+  GST_INFO_OBJECT (self->pipeline, "%s: %s -> %s", self->camera->name,
+      dvr_pipeline_state_to_string (self->state),
+      dvr_pipeline_state_to_string (state));
+  self->state = state;
+}
+
+static const gchar *
+encoder_description (const DvrCameraConfig *camera, GString *out)
+{
+  if (g_strcmp0 (camera->encoder, "openh264enc") == 0) {
+    g_string_append_printf (out,
+        "openh264enc bitrate=%u gop-size=%u rate-control=bitrate ! ",
+        camera->bitrate_kbps * 1000, camera->keyframe_interval);
+  } else {
+    /* zerolatency: no lookahead or B-frames, so a frame leaves the encoder
+     * as it comes in and the open segment lags the camera by one frame. */
+    g_string_append_printf (out,
+        "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%u "
+        "key-int-max=%u ! ", camera->bitrate_kbps, camera->keyframe_interval);
+  }
+  g_string_append (out, "h264parse ! video/x-h264,stream-format=avc,alignment=au ! ");
+  return out->str;
+}
+
+gchar *
+dvr_pipeline_describe (const DvrCameraConfig *camera)
+{
+  g_autoptr (GString) d = g_string_new (NULL);
+  g_autofree gchar *raw_caps = g_strdup_printf (
+      "video/x-raw,width=%u,height=%u,framerate=%d/%d",
+      camera->width, camera->height, camera->framerate_n, camera->framerate_d);
+
+  switch (camera->kind) {
+    case DVR_SOURCE_KIND_TEST:
+      /* Demo and test cameras: each shows its name and the UTC time (dvrd
+       * runs with TZ=UTC) so a recording proves what it is at a glance. */
+      g_string_append_printf (d,
+          "videotestsrc name=source is-live=true pattern=%s ! %s ! "
+          "identity name=frames_in silent=true ! "
+          "textoverlay text=\"%s\" valignment=top halignment=left "
+          "font-desc=\"Sans Bold %u\" shaded-background=true ! "
+          "clockoverlay time-format=\"%%Y-%%m-%%dT%%H:%%M:%%SZ\" "
+          "valignment=bottom halignment=left font-desc=\"Sans %u\" "
+          "shaded-background=true ! queue max-size-buffers=8 ! ",
+          camera->pattern ? camera->pattern : "smpte", raw_caps, camera->name,
+          MAX (camera->height / 16, 6), MAX (camera->height / 22, 6));
+      encoder_description (camera, d);
+      break;
+    case DVR_SOURCE_KIND_REPLAY:
+      /* A recording replayed live at its own rate, passed through untouched:
+       * a stand-in for a camera's compressed output. */
+      g_string_append_printf (d,
+          "filesrc name=source location=\"%s\" ! parsebin ! "
+          "capsfilter name=replay_caps caps=\"video/x-h264,stream-format=avc,alignment=au;image/jpeg\" ! "
+          "clocksync ! identity name=frames_in silent=true ! ",
+          camera->location);
+      break;
+    case DVR_SOURCE_KIND_V4L2:
+      if (camera->record == DVR_RECORD_MODE_PASSTHROUGH) {
+        g_autofree gchar *caps = g_strdup_printf (
+            "video/x-h264,width=%u,height=%u,framerate=%d/%d",
+            camera->width, camera->height, camera->framerate_n, camera->framerate_d);
+        g_string_append_printf (d,
+            "v4l2src name=source device=\"%s\" ! %s ! "
+            "identity name=frames_in silent=true ! "
+            "h264parse ! video/x-h264,stream-format=avc,alignment=au ! ",
+            camera->location, caps);
+      } else {
+        g_string_append_printf (d,
+            "v4l2src name=source device=\"%s\" ! %s ! "
+            "identity name=frames_in silent=true ! videoconvert ! "
+            "queue max-size-buffers=8 ! ", camera->location, raw_caps);
+        encoder_description (camera, d);
+      }
+      break;
+  }
+  g_string_append (d, "queue name=tail max-size-buffers=0 max-size-bytes=0 "
+      "max-size-time=2000000000");
+  return g_string_free (g_steal_pointer (&d), FALSE);
+}
+
+/* Streaming thread: every frame the source hands on. */
+static GstPadProbeReturn
+frames_in_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  __atomic_fetch_add (&self->frames_in, 1, __ATOMIC_RELAXED);
+  __atomic_store_n (&self->last_frame_mono_ns, dvr_monotonic_now_ns (), __ATOMIC_RELAXED);
+  return GST_PAD_PROBE_OK;
+}
+
+/* Streaming thread: every frame and event into the muxer.  splitmuxsink
+ * sends EOS through the muxer at the end of each fragment, before it posts
+ * splitmuxsink-fragment-closed, so the counters are queued in fragment
+ * order and the bus handler pops them in the same order. */
+static GstPadProbeReturn
+mux_sink_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
+    GstClockTime rt = gst_segment_to_running_time (&self->mux_segment, GST_FORMAT_TIME, ts);
+    if (GST_CLOCK_TIME_IS_VALID (rt)) {
+      GstClockTime duration = GST_BUFFER_DURATION_IS_VALID (buf) ?
+          GST_BUFFER_DURATION (buf) : (GstClockTime) self->frame_duration_ns;
+      if (self->current.frames == 0 || rt < self->current.first_rt)
+        self->current.first_rt = rt;
+      if (!GST_CLOCK_TIME_IS_VALID (self->current.end_rt) || rt + duration > self->current.end_rt)
+        self->current.end_rt = rt + duration;
+    }
+    self->current.frames++;
+  } else if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    switch (GST_EVENT_TYPE (event)) {
+      case GST_EVENT_SEGMENT:
+        gst_event_copy_segment (event, &self->mux_segment);
+        break;
+      case GST_EVENT_CAPS: {
+        GstCaps *caps;
+        gst_event_parse_caps (event, &caps);
+        if (caps != NULL && gst_caps_get_size (caps) > 0) {
+          const gchar *media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+          g_free (self->current.codec);
+          self->current.codec = g_strdup (g_str_equal (media, "image/jpeg") ? "jpeg" :
+              g_str_equal (media, "video/x-h264") ? "h264" : media);
+        }
+        break;
+      }
+      case GST_EVENT_EOS: {
+        FragmentStats *done = g_new0 (FragmentStats, 1);
+        *done = self->current;
+        done->codec = g_strdup (self->current.codec);
+        g_queue_push_tail (&self->closed, done);
+        self->current.frames = 0;
+        self->current.first_rt = GST_CLOCK_TIME_NONE;
+        self->current.end_rt = GST_CLOCK_TIME_NONE;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  g_mutex_unlock (&self->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+mux_pad_added (GstElement *mux, GstPad *pad, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SINK)
+    return;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+      mux_sink_probe, self, NULL);
+}
+
+/* Streaming thread (splitmuxsink "format-location-full").  No disk access:
+ * the day folders were made on the main loop before start. */
+static gchar *
+format_location (GstElement *splitmux, guint fragment_id, GstSample *first,
+    gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  GstBuffer *buf = gst_sample_get_buffer (first);
+  const GstSegment *segment = gst_sample_get_segment (first);
+  gint64 start_utc = dvr_utc_now_ns ();
+  guint seq = (guint) g_atomic_int_add (&self->next_seq, 1);
+  g_autofree gchar *relpath = NULL;
+
+  if (buf != NULL && segment != NULL) {
+    GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
+    GstClockTime rt = gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
+    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self->pipeline));
+    g_mutex_lock (&self->lock);
+    self->base_time = base;
+    g_mutex_unlock (&self->lock);
+    if (GST_CLOCK_TIME_IS_VALID (rt) && GST_CLOCK_TIME_IS_VALID (base))
+      start_utc = (gint64) (base + rt) + self->utc_offset_ns;
+  }
+  relpath = self->options.name_func (self->camera->name, seq, start_utc,
+      self->options.name_data);
+  return g_build_filename (self->storage_root, relpath, NULL);
+}
+
+static const gchar *
+relative_path (DvrPipeline *self, const gchar *location)
+{
+  gsize n = strlen (self->storage_root);
+  if (g_str_has_prefix (location, self->storage_root) && location[n] == G_DIR_SEPARATOR)
+    return location + n + 1;
+  return location;
+}
+
+/* Emits the segment that just closed, with the counters the muxer probe
+ * queued for it (or, with @from_current, those of the open one). */
+static void
+emit_segment (DvrPipeline *self, const gchar *relpath, DvrSegmentState state,
+    gboolean from_current)
+{
+  g_autoptr (DvrSegment) segment = g_new0 (DvrSegment, 1);
+  FragmentStats *stats;
+  FragmentStats current = { 0, };
+  GstClockTime base_time;
+
+  g_mutex_lock (&self->lock);
+  base_time = self->base_time;
+  if (from_current) {
+    current = self->current;
+    current.codec = g_strdup (self->current.codec);
+    stats = &current;
+  } else {
+    stats = g_queue_pop_head (&self->closed);
+  }
+  g_mutex_unlock (&self->lock);
+
+  segment->camera = g_strdup (self->camera->name);
+  segment->path = g_strdup (relpath);
+  segment->state = state;
+  segment->seq = 0;
+  if (stats != NULL) {
+    segment->frames = stats->frames;
+    segment->codec = g_strdup (stats->codec ? stats->codec : "h264");
+    if (stats->frames > 0 && GST_CLOCK_TIME_IS_VALID (stats->first_rt)) {
+      segment->start_utc_ns = (gint64) (base_time + stats->first_rt) + self->utc_offset_ns;
+      segment->start_mono_ns = (gint64) (base_time + stats->first_rt);
+      segment->end_utc_ns = (gint64) (base_time + stats->end_rt) + self->utc_offset_ns;
+    }
+  } else {
+    GST_WARNING_OBJECT (self->pipeline, "%s: no counters for %s", self->camera->name, relpath);
+    segment->codec = g_strdup ("h264");
+  }
+  if (segment->start_utc_ns == 0) {
+    segment->start_utc_ns = segment->end_utc_ns = dvr_utc_now_ns ();
+    segment->start_mono_ns = dvr_monotonic_now_ns ();
+  }
+  if (from_current)
+    g_free (current.codec);
+  else if (stats != NULL)
+    fragment_stats_free (stats);
+
+  self->frames_recorded += segment->frames;
+  self->segments++;
+  self->last_end_utc_ns = segment->end_utc_ns;
+  g_signal_emit (self, signals[SIGNAL_SEGMENT_CLOSED], 0, segment);
+}
+
+static void
+handle_element_message (DvrPipeline *self, GstMessage *message)
+{
+  const GstStructure *s = gst_message_get_structure (message);
+  const gchar *location;
+
+  if (s == NULL)
+    return;
+  location = gst_structure_get_string (s, "location");
+  if (gst_structure_has_name (s, "splitmuxsink-fragment-opened") && location != NULL) {
+    gboolean first = self->state == DVR_PIPELINE_STATE_STARTING;
+    g_free (self->segment);
+    self->segment = g_strdup (relative_path (self, location));
+    GST_DEBUG_OBJECT (self->pipeline, "opened %s", self->segment);
+    if (first) {
+      g_clear_pointer (&self->last_reported_error, g_free);
+      set_state (self, DVR_PIPELINE_STATE_RECORDING);
+      g_signal_emit (self, signals[SIGNAL_RECORDING], 0, dvr_utc_now_ns ());
+    }
+  } else if (gst_structure_has_name (s, "splitmuxsink-fragment-closed") && location != NULL) {
+    GST_DEBUG_OBJECT (self->pipeline, "closed %s", location);
+    /* A good segment means the camera works: start backoff over. */
+    self->backoff_ns = self->options.backoff_min_ns;
+    emit_segment (self, relative_path (self, location), DVR_SEGMENT_STATE_COMPLETE, FALSE);
+    g_clear_pointer (&self->segment, g_free);
+  }
+}
+
+static gboolean
+bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+
+  switch (GST_MESSAGE_TYPE (message)) {
+    case GST_MESSAGE_ELEMENT:
+      handle_element_message (self, message);
+      break;
+    case GST_MESSAGE_ERROR: {
+      g_autoptr (GError) error = NULL;
+      g_autofree gchar *debug = NULL;
+      g_autofree gchar *reason = NULL;
+      gst_message_parse_error (message, &error, &debug);
+      reason = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+          error->message);
+      GST_DEBUG_OBJECT (self->pipeline, "error debug: %s", debug);
+      dvr_pipeline_fail (self, reason);
+      break;
+    }
+    case GST_MESSAGE_EOS:
+      if (self->state == DVR_PIPELINE_STATE_STOPPING) {
+        dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+        set_state (self, DVR_PIPELINE_STATE_STOPPED);
+        g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+      } else {
+        /* A source that ends by itself (a replay file that cannot loop) is a
+         * failure for a camera that should record for ever. */
+        dvr_pipeline_fail (self, "source ended");
+      }
+      break;
+    case GST_MESSAGE_SEGMENT_DONE:
+      /* Replay: loop seamlessly; running time goes on across the seek. */
+      if (self->state != DVR_PIPELINE_STATE_STOPPING && !replay_seek (self->pipeline, 0))
+        dvr_pipeline_fail (self, "replay cannot loop: seek refused");
+      break;
+    case GST_MESSAGE_ASYNC_DONE:
+      break;
+    default:
+      break;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+stall_check_cb (gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  gint64 last = __atomic_load_n (&self->last_frame_mono_ns, __ATOMIC_RELAXED);
+  gint64 idle = dvr_monotonic_now_ns () - last;
+
+  if (self->state != DVR_PIPELINE_STATE_STARTING && self->state != DVR_PIPELINE_STATE_RECORDING)
+    return G_SOURCE_CONTINUE;
+  if (idle > self->options.stall_timeout_ns) {
+    g_autofree gchar *reason = g_strdup_printf ("stalled: no frame for %.1f s",
+        (double) idle / DVR_NSEC_PER_SEC);
+    self->stall_source = 0;
+    dvr_pipeline_fail (self, reason);
+    return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Sets the pipeline to NULL and forgets it.  An open segment is emitted
+ * with @open_state: its file holds what was written, and Matroska plays up
+ * to the last complete frame. */
+static void
+dvr_pipeline_teardown (DvrPipeline *self, DvrSegmentState open_state)
+{
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  g_clear_handle_id (&self->stop_source, g_source_remove);
+  if (self->pipeline == NULL)
+    return;
+  gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  /* Fragments closed before the failure whose messages are still queued. */
+  {
+    g_autoptr (GstBus) bus = gst_element_get_bus (self->pipeline);
+    GstMessage *m;
+    while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL) {
+      handle_element_message (self, m);
+      gst_message_unref (m);
+    }
+  }
+  if (self->segment != NULL) {
+    emit_segment (self, self->segment, open_state, TRUE);
+    g_clear_pointer (&self->segment, g_free);
+  }
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  gst_clear_object (&self->splitmux);
+  gst_clear_object (&self->pipeline);
+  g_mutex_lock (&self->lock);
+  g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
+  g_clear_pointer (&self->current.codec, g_free);
+  self->current.frames = 0;
+  self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&self->lock);
+}
+
+static gboolean
+restart_cb (gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  self->restart_source = 0;
+  self->restarts++;
+  dvr_pipeline_start (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
+{
+  gint64 since;
+
+  if (self->state == DVR_PIPELINE_STATE_STOPPING) {
+    GST_WARNING_OBJECT (self->pipeline, "%s: error while stopping: %s", self->camera->name, reason);
+    dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+    set_state (self, DVR_PIPELINE_STATE_STOPPED);
+    g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+    return;
+  }
+  if (self->state != DVR_PIPELINE_STATE_STARTING && self->state != DVR_PIPELINE_STATE_RECORDING)
+    return;
+
+  g_free (self->last_error);
+  self->last_error = g_strdup (reason);
+  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+  since = self->last_end_utc_ns >= 0 ? self->last_end_utc_ns : self->attempt_utc_ns;
+  set_state (self, DVR_PIPELINE_STATE_FAILED);
+  /* The operator hears of a camera lost once per distinct reason, not at
+   * every retry of a camera that stays unplugged. */
+  if (g_strcmp0 (self->last_error, self->last_reported_error) != 0) {
+    g_warning ("camera %s: %s; retrying with backoff", self->camera->name, reason);
+    g_free (self->last_reported_error);
+    self->last_reported_error = g_strdup (reason);
+  } else {
+    GST_INFO ("camera %s: %s; retrying in %.1f s", self->camera->name, reason,
+        (double) self->backoff_ns / DVR_NSEC_PER_SEC);
+  }
+  g_signal_emit (self, signals[SIGNAL_FAILED], 0, reason, since);
+
+  self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
+      restart_cb, self);
+  self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+}
+
+/* Replay looping.  The seek goes straight upstream from the caps filter to
+ * parsebin's demuxer: a seek on the pipeline would go through the muxer,
+ * which refuses seeks.  It carries the SEGMENT flag, so the end of the file
+ * posts SEGMENT_DONE and bus_cb loops without a flush, running time going
+ * on.  splitmuxsink does not preroll (its sink is async=false), so the first
+ * seek cannot follow PAUSED at once: the first buffer out of parsebin
+ * triggers it, on a helper thread (a flushing seek from the streaming
+ * thread would deadlock). */
+static gboolean
+replay_seek (GstElement *pipeline, GstSeekFlags flags)
+{
+  g_autoptr (GstElement) caps = gst_bin_get_by_name (GST_BIN (pipeline), "replay_caps");
+  g_autoptr (GstPad) pad = caps ? gst_element_get_static_pad (caps, "sink") : NULL;
+
+  if (pad == NULL)
+    return FALSE;
+  return gst_pad_push_event (pad, gst_event_new_seek (1.0, GST_FORMAT_TIME,
+          flags | GST_SEEK_FLAG_SEGMENT, GST_SEEK_TYPE_SET, 0,
+          GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE));
+}
+
+static void
+replay_start (GstElement *pipeline, gpointer user_data)
+{
+  if (!replay_seek (pipeline, GST_SEEK_FLAG_FLUSH))
+    GST_WARNING_OBJECT (pipeline, "replay cannot seek: it will not loop");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+}
+
+/* A non-flushing segment seek bases the next loop on the last frame's
+ * timestamp, not on its end, so every loop would repeat one timestamp.
+ * Rebase each new segment on the end of the last frame instead: the
+ * replayed stream is then as continuous as a camera's. */
+static GstPadProbeReturn
+replay_rebase_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    GstClockTime rt = gst_segment_to_running_time (&self->replay_segment, GST_FORMAT_TIME,
+        GST_BUFFER_PTS (buf));
+    if (GST_CLOCK_TIME_IS_VALID (rt)) {
+      GstClockTime end = rt + (GST_BUFFER_DURATION_IS_VALID (buf) ?
+          GST_BUFFER_DURATION (buf) : (GstClockTime) self->frame_duration_ns);
+      if (!GST_CLOCK_TIME_IS_VALID (self->replay_end_rt) || end > self->replay_end_rt)
+        self->replay_end_rt = end;
+    }
+  } else if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_SEGMENT) {
+    GstSegment segment;
+    gst_event_copy_segment (GST_PAD_PROBE_INFO_EVENT (info), &segment);
+    if (GST_CLOCK_TIME_IS_VALID (self->replay_end_rt) &&
+        gst_segment_to_running_time (&segment, GST_FORMAT_TIME, segment.start) < self->replay_end_rt) {
+      segment.base = self->replay_end_rt;
+      gst_event_unref (GST_PAD_PROBE_INFO_EVENT (info));
+      GST_PAD_PROBE_INFO_DATA (info) = gst_event_new_segment (&segment);
+    }
+    self->replay_segment = segment;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+replay_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  gst_element_call_async (self->pipeline, replay_start, NULL, NULL);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static gboolean
+build (DvrPipeline *self, GError **error)
+{
+  g_autofree gchar *description = dvr_pipeline_describe (self->camera);
+  g_autoptr (GstElement) pipeline = NULL;
+  g_autoptr (GstElement) tail = NULL;
+  g_autoptr (GstElement) frames_in = NULL;
+  g_autoptr (GstPad) pad = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstClock) clock = NULL;
+  GstElement *mux, *splitmux;
+  g_autofree gchar *name = g_strdup_printf ("camera-%s", self->camera->name);
+
+  if (self->camera->kind == DVR_SOURCE_KIND_V4L2 &&
+      !g_file_test (self->camera->location, G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "device %s is missing", self->camera->location);
+    return FALSE;
+  }
+  GST_DEBUG ("%s: %s", self->camera->name, description);
+  pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
+  if (pipeline == NULL) {
+    g_prefix_error (error, "build pipeline: ");
+    return FALSE;
+  }
+  /* gst_parse_launch returns a floating ref for a top-level pipeline. */
+  gst_object_ref_sink (pipeline);
+  gst_object_set_name (GST_OBJECT (pipeline), name);
+
+  mux = gst_element_factory_make ("matroskamux", NULL);
+  splitmux = gst_element_factory_make ("splitmuxsink", "splitmux");
+  if (mux == NULL || splitmux == NULL) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "matroskamux or splitmuxsink missing (gstreamer1.0-plugins-good)");
+    if (mux != NULL)
+      gst_object_unref (gst_object_ref_sink (mux));
+    if (splitmux != NULL)
+      gst_object_unref (gst_object_ref_sink (splitmux));
+    return FALSE;
+  }
+  /* Matroska plays when cut off at any byte: a power loss leaves a file
+   * that decodes up to the last frame written (tests/integration). */
+  g_object_set (mux, "writing-app", "dvr " DVR_VERSION, NULL);
+  g_signal_connect (mux, "pad-added", G_CALLBACK (mux_pad_added), self);
+  g_object_set (splitmux,
+      "muxer", mux,
+      /* Half a frame of slack: splitmuxsink starts a new file when the next
+       * GOP would take the open one past max-size-time, and a passthrough
+       * camera whose GOPs divide the segment length exactly would otherwise
+       * lose one GOP per segment to rounding. */
+      "max-size-time", (guint64) (self->options.segment_ns + self->frame_duration_ns / 2),
+      "send-keyframe-requests", TRUE,
+      NULL);
+  g_signal_connect (splitmux, "format-location-full", G_CALLBACK (format_location), self);
+  gst_bin_add (GST_BIN (pipeline), splitmux);
+
+  tail = gst_bin_get_by_name (GST_BIN (pipeline), "tail");
+  if (!gst_element_link_pads (tail, "src", splitmux, "video")) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "cannot link to splitmuxsink");
+    return FALSE;
+  }
+  frames_in = gst_bin_get_by_name (GST_BIN (pipeline), "frames_in");
+  pad = gst_element_get_static_pad (frames_in, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, frames_in_probe, self, NULL);
+  if (self->camera->kind == DVR_SOURCE_KIND_REPLAY) {
+    g_autoptr (GstElement) caps = gst_bin_get_by_name (GST_BIN (pipeline), "replay_caps");
+    g_autoptr (GstPad) caps_pad = gst_element_get_static_pad (caps, "sink");
+    g_autoptr (GstPad) caps_src = gst_element_get_static_pad (caps, "src");
+    gst_pad_add_probe (caps_pad, GST_PAD_PROBE_TYPE_BUFFER, replay_first_buffer, self, NULL);
+    gst_segment_init (&self->replay_segment, GST_FORMAT_TIME);
+    self->replay_end_rt = GST_CLOCK_TIME_NONE;
+    gst_pad_add_probe (caps_src, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
+        replay_rebase_probe, self, NULL);
+  }
+
+  /* CLOCK_MONOTONIC: running time maps to the catalog's monotonic times and
+   * is immune to the wall clock being stepped. */
+  clock = gst_system_clock_obtain ();
+  gst_pipeline_use_clock (GST_PIPELINE (pipeline), clock);
+
+  bus = gst_element_get_bus (pipeline);
+  self->bus_watch = gst_bus_add_watch (bus, bus_cb, self);
+  self->splitmux = gst_object_ref (splitmux);
+  self->pipeline = g_steal_pointer (&pipeline);
+  return TRUE;
+}
+
+void
+dvr_pipeline_start (DvrPipeline *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_return_if_fail (DVR_IS_PIPELINE (self));
+  if (self->state == DVR_PIPELINE_STATE_STARTING ||
+      self->state == DVR_PIPELINE_STATE_RECORDING ||
+      self->state == DVR_PIPELINE_STATE_STOPPING)
+    return;
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  self->attempt_utc_ns = dvr_utc_now_ns ();
+  self->utc_offset_ns = dvr_utc_now_ns () - dvr_monotonic_now_ns ();
+  self->frame_duration_ns = (gint) gst_util_uint64_scale_int (GST_SECOND,
+      self->camera->framerate_d, self->camera->framerate_n);
+  __atomic_store_n (&self->last_frame_mono_ns, dvr_monotonic_now_ns (), __ATOMIC_RELAXED);
+  gst_segment_init (&self->mux_segment, GST_FORMAT_TIME);
+  set_state (self, DVR_PIPELINE_STATE_STARTING);
+
+  if (!build (self, &error)) {
+    dvr_pipeline_fail (self, error->message);
+    return;
+  }
+  self->stall_source = g_timeout_add (STALL_CHECK_INTERVAL_MS, stall_check_cb, self);
+  if (self->camera->kind == DVR_SOURCE_KIND_REPLAY) {
+    /* PAUSED first: replay_first_buffer() then makes the segment seek and
+     * goes to PLAYING. */
+    gst_element_set_state (self->pipeline, GST_STATE_PAUSED);
+    return;
+  }
+  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    /* The error message on the bus says why; it arrives at bus_cb. */
+    GST_DEBUG_OBJECT (self->pipeline, "set_state PLAYING failed");
+  }
+}
+
+static gboolean
+stop_timeout_cb (gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+
+  if (self->state != DVR_PIPELINE_STATE_STOPPING) {
+    self->stop_source = 0;
+    return G_SOURCE_REMOVE;
+  }
+  if (self->splitmux != NULL && g_object_get_data (G_OBJECT (self->splitmux), "dvr-forced") == NULL) {
+    /* The source did not forward EOS (stalled): push it into the muxer side
+     * directly so the open segment still gets a proper end. */
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (self->splitmux, "video");
+    GST_WARNING_OBJECT (self->pipeline, "%s: no EOS from the source, forcing it",
+        self->camera->name);
+    g_object_set_data (G_OBJECT (self->splitmux), "dvr-forced", GINT_TO_POINTER (1));
+    if (pad != NULL)
+      gst_pad_send_event (pad, gst_event_new_eos ());
+    self->stop_source = g_timeout_add (STOP_TEARDOWN_MS - STOP_FORCE_EOS_MS, stop_timeout_cb, self);
+    return G_SOURCE_REMOVE;
+  }
+  self->stop_source = 0;
+  g_warning ("camera %s: segment did not close in time; kept as partial", self->camera->name);
+  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+  set_state (self, DVR_PIPELINE_STATE_STOPPED);
+  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+  return G_SOURCE_REMOVE;
+}
+
+void
+dvr_pipeline_stop (DvrPipeline *self)
+{
+  g_return_if_fail (DVR_IS_PIPELINE (self));
+
+  switch (self->state) {
+    case DVR_PIPELINE_STATE_STOPPED:
+    case DVR_PIPELINE_STATE_STOPPING:
+      return;
+    case DVR_PIPELINE_STATE_FAILED:
+      g_clear_handle_id (&self->restart_source, g_source_remove);
+      set_state (self, DVR_PIPELINE_STATE_STOPPED);
+      g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+      return;
+    case DVR_PIPELINE_STATE_STARTING:
+    case DVR_PIPELINE_STATE_RECORDING:
+      break;
+  }
+  set_state (self, DVR_PIPELINE_STATE_STOPPING);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  /* EOS goes in right after the source, behind every frame counted in:
+   * it flows through the encoder and the muxer, so the open segment ends
+   * with every frame captured so far.  It does not wait for the source
+   * (a stalled camera, or a replay demuxer that ignores EOS sent
+   * upstream); the source stops at its next push. */
+  {
+    g_autoptr (GstElement) frames_in = gst_bin_get_by_name (GST_BIN (self->pipeline), "frames_in");
+    g_autoptr (GstPad) pad = gst_element_get_static_pad (frames_in, "sink");
+    gst_pad_send_event (pad, gst_event_new_eos ());
+  }
+  self->stop_source = g_timeout_add (STOP_FORCE_EOS_MS, stop_timeout_cb, self);
+}
+
+const gchar *
+dvr_pipeline_get_name (DvrPipeline *self)
+{
+  return self->camera->name;
+}
+
+DvrPipelineState
+dvr_pipeline_get_state (DvrPipeline *self)
+{
+  return self->state;
+}
+
+const gchar *
+dvr_pipeline_get_segment (DvrPipeline *self)
+{
+  return self->segment;
+}
+
+guint64
+dvr_pipeline_get_segment_frames (DvrPipeline *self)
+{
+  guint64 frames;
+  g_mutex_lock (&self->lock);
+  frames = self->segment != NULL ? self->current.frames : 0;
+  g_mutex_unlock (&self->lock);
+  return frames;
+}
+
+guint64
+dvr_pipeline_get_frames_in (DvrPipeline *self)
+{
+  return (guint64) __atomic_load_n (&self->frames_in, __ATOMIC_RELAXED);
+}
+
+guint64
+dvr_pipeline_get_frames_recorded (DvrPipeline *self)
+{
+  return self->frames_recorded;
+}
+
+guint
+dvr_pipeline_get_segments (DvrPipeline *self)
+{
+  return self->segments;
+}
+
+guint
+dvr_pipeline_get_restarts (DvrPipeline *self)
+{
+  return self->restarts;
+}
+
+const gchar *
+dvr_pipeline_get_last_error (DvrPipeline *self)
+{
+  return self->last_error;
+}
+
+static void
+dvr_pipeline_dispose (GObject *object)
+{
+  DvrPipeline *self = DVR_PIPELINE (object);
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+  G_OBJECT_CLASS (dvr_pipeline_parent_class)->dispose (object);
+}
+
+static void
+dvr_pipeline_finalize (GObject *object)
+{
+  DvrPipeline *self = DVR_PIPELINE (object);
+  dvr_camera_config_free (self->camera);
+  g_free (self->storage_root);
+  g_free (self->segment);
+  g_free (self->last_error);
+  g_free (self->last_reported_error);
+  g_mutex_clear (&self->lock);
+  G_OBJECT_CLASS (dvr_pipeline_parent_class)->finalize (object);
+}
+
+static void
+dvr_pipeline_class_init (DvrPipelineClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = dvr_pipeline_dispose;
+  object_class->finalize = dvr_pipeline_finalize;
+
+  signals[SIGNAL_SEGMENT_CLOSED] = g_signal_new ("segment-closed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_RECORDING] = g_signal_new ("recording",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_INT64);
+  signals[SIGNAL_FAILED] = g_signal_new ("failed",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_INT64);
+  signals[SIGNAL_STOPPED] = g_signal_new ("stopped",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  GST_DEBUG_CATEGORY_INIT (dvr_pipeline_debug, "dvrpipeline", 0, "dvr pipeline manager");
+}
+
+static void
+dvr_pipeline_init (DvrPipeline *self)
+{
+  g_mutex_init (&self->lock);
+  g_queue_init (&self->closed);
+  self->last_end_utc_ns = -1;
+  self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;
+}
+
+static DvrCameraConfig *
+camera_config_copy (const DvrCameraConfig *camera)
+{
+  DvrCameraConfig *copy = g_new0 (DvrCameraConfig, 1);
+  *copy = *camera;
+  copy->name = g_strdup (camera->name);
+  copy->source = g_strdup (camera->source);
+  copy->location = g_strdup (camera->location);
+  copy->pattern = g_strdup (camera->pattern);
+  copy->encoder = g_strdup (camera->encoder);
+  return copy;
+}
+
+DvrPipeline *
+dvr_pipeline_new (const DvrCameraConfig *camera, const DvrPipelineOptions *options)
+{
+  DvrPipeline *self = g_object_new (DVR_TYPE_PIPELINE, NULL);
+  self->camera = camera_config_copy (camera);
+  self->storage_root = g_strdup (options->storage_root);
+  self->options = *options;
+  self->options.storage_root = self->storage_root;
+  self->backoff_ns = options->backoff_min_ns;
+  return self;
+}

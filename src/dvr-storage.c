@@ -1,0 +1,223 @@
+/* dvr-storage: the layout of the storage root and the durable hand-over of
+ * closed segment files.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-storage.h"
+#include "dvr-utils.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+
+
+struct _DvrStorage {
+  gchar *root;
+  GMainContext *context;   /* where finalize callbacks run */
+  GThreadPool *pool;       /* one thread: finalizations in order */
+  DvrStorageIdleFunc after_finalize;
+  gpointer after_finalize_data;
+};
+
+typedef struct {
+  DvrStorage *storage;
+  gchar *relpath;
+  gchar *sha256;
+  guint64 bytes;
+  GError *error;
+  DvrStorageFinalizeFunc func;
+  gpointer user_data;
+} FinalizeJob;
+
+static void
+finalize_job_free (FinalizeJob *job)
+{
+  g_free (job->relpath);
+  g_free (job->sha256);
+  g_clear_error (&job->error);
+  g_free (job);
+}
+
+static gboolean
+finalize_job_dispatch (gpointer data)
+{
+  FinalizeJob *job = data;
+  job->func (job->relpath, job->sha256, job->bytes, job->error, job->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Storage thread.  The order is the storage invariant: the file's data is
+ * on the medium, then its directory entry, and only then does the main loop
+ * hear of it and write the catalog row. */
+static void
+finalize_job_run (gpointer data, gpointer pool_data)
+{
+  FinalizeJob *job = data;
+  DvrStorage *storage = pool_data;
+  g_autofree gchar *path = g_build_filename (storage->root, job->relpath, NULL);
+  g_autofree gchar *folder = g_path_get_dirname (path);
+
+  if (!dvr_file_hash_and_sync (path, &job->sha256, &job->bytes, &job->error) ||
+      !dvr_fsync_directory (folder, &job->error)) {
+    g_prefix_error (&job->error, "finalize %s: ", job->relpath);
+  } else if (storage->after_finalize != NULL) {
+    storage->after_finalize (storage->after_finalize_data);
+  }
+  g_main_context_invoke_full (storage->context, G_PRIORITY_DEFAULT,
+      finalize_job_dispatch, job, (GDestroyNotify) finalize_job_free);
+}
+
+DvrStorage *
+dvr_storage_new (const gchar *root, GError **error)
+{
+  g_autoptr (DvrStorage) storage = g_new0 (DvrStorage, 1);
+
+  if (!g_file_test (root, G_FILE_TEST_IS_DIR)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "storage %s: not an existing folder", root);
+    return NULL;
+  }
+  if (access (root, W_OK | X_OK) < 0) {
+    dvr_set_error_from_errno (error, errno, "storage", root);
+    return NULL;
+  }
+  storage->root = g_canonicalize_filename (root, NULL);
+  storage->context = g_main_context_ref_thread_default ();
+  storage->pool = g_thread_pool_new (finalize_job_run, storage, 1, TRUE, error);
+  if (storage->pool == NULL)
+    return NULL;
+  return g_steal_pointer (&storage);
+}
+
+void
+dvr_storage_free (DvrStorage *storage)
+{
+  if (storage == NULL)
+    return;
+  if (storage->pool != NULL)
+    g_thread_pool_free (storage->pool, FALSE, TRUE);
+  if (storage->context != NULL)
+    g_main_context_unref (storage->context);
+  g_free (storage->root);
+  g_free (storage);
+}
+
+const gchar *
+dvr_storage_get_root (DvrStorage *storage)
+{
+  return storage->root;
+}
+
+gchar *
+dvr_storage_get_catalog_path (DvrStorage *storage)
+{
+  return g_build_filename (storage->root, DVR_STORAGE_CATALOG_NAME, NULL);
+}
+
+gchar *
+dvr_storage_build_segment_path (const gchar *camera, gint64 start_utc_ns,
+    gint64 run_id, guint seq)
+{
+  g_autofree gchar *day = dvr_utc_format_day (start_utc_ns);
+  g_autofree gchar *stamp = dvr_utc_format_compact (start_utc_ns);
+  g_autofree gchar *base = g_strdup_printf ("%s-%s-r%06" G_GINT64_FORMAT "-%06u%s",
+      camera, stamp, run_id, seq, DVR_STORAGE_SEGMENT_SUFFIX);
+  return g_build_filename (camera, day, base, NULL);
+}
+
+gboolean
+dvr_storage_parse_segment_name (const gchar *name, gint64 *run_id, guint *seq)
+{
+  const gchar *r;
+  gchar *end = NULL;
+  guint64 run, number;
+
+  if (!g_str_has_suffix (name, DVR_STORAGE_SEGMENT_SUFFIX))
+    return FALSE;
+  /* CAMERA-STAMPZ-rRUN-SEQ.mkv: the run follows the last "Z-r". */
+  r = g_strrstr (name, "Z-r");
+  if (r == NULL)
+    return FALSE;
+  run = g_ascii_strtoull (r + 3, &end, 10);
+  if (end == r + 3 || *end != '-' || run == 0 || run > G_MAXINT64)
+    return FALSE;
+  r = end + 1;
+  number = g_ascii_strtoull (r, &end, 10);
+  if (end == r || !g_str_equal (end, DVR_STORAGE_SEGMENT_SUFFIX) || number > G_MAXUINT)
+    return FALSE;
+  if (run_id != NULL)
+    *run_id = (gint64) run;
+  if (seq != NULL)
+    *seq = (guint) number;
+  return TRUE;
+}
+
+static gboolean
+scan_folder (const gchar *path, guint depth, gint64 *max_run, GError **error)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+  const gchar *name;
+
+  if (dir == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    if (depth < 2) {
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) &&
+          !scan_folder (child, depth + 1, max_run, error))
+        return FALSE;
+    } else {
+      gint64 run = 0;
+      if (dvr_storage_parse_segment_name (name, &run, NULL))
+        *max_run = MAX (*max_run, run);
+    }
+  }
+  return TRUE;
+}
+
+gint64
+dvr_storage_scan_max_run_id (DvrStorage *storage, GError **error)
+{
+  gint64 max_run = 0;
+  if (!scan_folder (storage->root, 0, &max_run, error)) {
+    g_prefix_error (error, "scan %s: ", storage->root);
+    return -1;
+  }
+  return max_run;
+}
+
+gboolean
+dvr_storage_ensure_day_folders (DvrStorage *storage, const gchar *camera,
+    gint64 utc_ns, GError **error)
+{
+  for (guint i = 0; i < 2; i++) {
+    g_autofree gchar *day = dvr_utc_format_day (utc_ns + i * 24 * 3600 * DVR_NSEC_PER_SEC);
+    g_autofree gchar *path = g_build_filename (storage->root, camera, day, NULL);
+    if (!dvr_mkdir_durable (path, error))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+dvr_storage_finalize_async (DvrStorage *storage, const gchar *relpath,
+    DvrStorageFinalizeFunc func, gpointer user_data)
+{
+  FinalizeJob *job = g_new0 (FinalizeJob, 1);
+  job->storage = storage;
+  job->relpath = g_strdup (relpath);
+  job->func = func;
+  job->user_data = user_data;
+  g_thread_pool_push (storage->pool, job, NULL);
+}
+
+void
+dvr_storage_set_after_finalize (DvrStorage *storage, DvrStorageIdleFunc func,
+    gpointer user_data)
+{
+  storage->after_finalize = func;
+  storage->after_finalize_data = user_data;
+}

@@ -1,0 +1,79 @@
+/* dvr-storage: the layout of the storage root and the durable hand-over of
+ * closed segment files.
+ *
+ * Layout (docs/storage.md):
+ *   ROOT/catalog.sqlite3
+ *   ROOT/CAMERA/YYYY-MM-DD/CAMERA-YYYYMMDDTHHMMSS.mmmZ-rRUN-SEQ.mkv
+ * RUN is the catalog's run id, which only grows, so a name is never reused
+ * even when the wall clock goes backwards between boots.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define DVR_STORAGE_CATALOG_NAME "catalog.sqlite3"
+#define DVR_STORAGE_SEGMENT_SUFFIX ".mkv"
+
+typedef struct _DvrStorage DvrStorage;
+
+/* @root must be an existing, writable folder.  Starts the storage thread. */
+DvrStorage *dvr_storage_new (const gchar *root, GError **error);
+/* Waits for every queued finalization to finish (their callbacks are
+ * dispatched on the main context later, or dropped if it is not iterated). */
+void dvr_storage_free (DvrStorage *storage);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrStorage, dvr_storage_free)
+
+const gchar *dvr_storage_get_root (DvrStorage *storage);
+gchar *dvr_storage_get_catalog_path (DvrStorage *storage);
+
+/* Pure string work, safe on any thread: the path of a new segment relative
+ * to the root. */
+gchar *dvr_storage_build_segment_path (const gchar *camera,
+                                       gint64 start_utc_ns,
+                                       gint64 run_id,
+                                       guint seq);
+/* Parses the run id and sequence number out of a segment file name (a
+ * basename or a path).  FALSE if it is not one of ours. */
+gboolean dvr_storage_parse_segment_name (const gchar *name, gint64 *run_id, guint *seq);
+
+/* Walks every camera folder and returns the highest run id in a segment file
+ * name (0 if none), so that a catalog lost or replaced never leads to a
+ * name being reused.  Disk-bound: call it at startup, before recording. */
+gint64 dvr_storage_scan_max_run_id (DvrStorage *storage, GError **error);
+
+/* Makes ROOT/CAMERA/DAY for the UTC day of @utc_ns and the day after, so
+ * that streaming threads never create folders.  Main loop, cheap once the
+ * folders exist (one stat each). */
+gboolean dvr_storage_ensure_day_folders (DvrStorage *storage,
+                                         const gchar *camera,
+                                         gint64 utc_ns,
+                                         GError **error);
+
+/* Result of making one closed segment durable. */
+typedef void (*DvrStorageFinalizeFunc) (const gchar *relpath,
+                                        const gchar *sha256,
+                                        guint64 bytes,
+                                        const GError *error,
+                                        gpointer user_data);
+
+/* Queues @relpath for the storage thread: SHA-256 over the file, fdatasync,
+ * fsync of its folder, then a WAL checkpoint through @checkpoint_func if
+ * set.  @func is then called on the main context that created @storage.
+ * Finalizations run one at a time, in the order queued. */
+void dvr_storage_finalize_async (DvrStorage *storage,
+                                 const gchar *relpath,
+                                 DvrStorageFinalizeFunc func,
+                                 gpointer user_data);
+
+/* Called on the storage thread after each finalization (the daemon
+ * checkpoints the catalog there, off the main loop). */
+typedef void (*DvrStorageIdleFunc) (gpointer user_data);
+void dvr_storage_set_after_finalize (DvrStorage *storage,
+                                     DvrStorageIdleFunc func,
+                                     gpointer user_data);
+
+G_END_DECLS

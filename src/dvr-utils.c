@@ -1,0 +1,162 @@
+/* dvr-utils: small helpers every module uses.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-utils.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void
+dvr_fd_close (DvrFd *fd)
+{
+  if (*fd >= 0) {
+    int e = errno;
+    close (*fd);
+    errno = e;
+  }
+  *fd = -1;
+}
+
+static gint64
+clock_ns (clockid_t id)
+{
+  struct timespec ts;
+  clock_gettime (id, &ts);
+  return (gint64) ts.tv_sec * DVR_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+gint64
+dvr_utc_now_ns (void)
+{
+  return clock_ns (CLOCK_REALTIME);
+}
+
+gint64
+dvr_monotonic_now_ns (void)
+{
+  return clock_ns (CLOCK_MONOTONIC);
+}
+
+static gboolean
+utc_split (gint64 utc_ns, struct tm *tm, guint *msec)
+{
+  time_t secs = (time_t) (utc_ns / DVR_NSEC_PER_SEC);
+  gint64 rest = utc_ns % DVR_NSEC_PER_SEC;
+  if (rest < 0) {
+    secs -= 1;
+    rest += DVR_NSEC_PER_SEC;
+  }
+  *msec = (guint) (rest / DVR_NSEC_PER_MSEC);
+  return gmtime_r (&secs, tm) != NULL;
+}
+
+gchar *
+dvr_utc_format_iso8601 (gint64 utc_ns)
+{
+  struct tm tm;
+  guint msec;
+  if (!utc_split (utc_ns, &tm, &msec))
+    return g_strdup ("invalid-time");
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
+      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+      tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+gchar *
+dvr_utc_format_compact (gint64 utc_ns)
+{
+  struct tm tm;
+  guint msec;
+  if (!utc_split (utc_ns, &tm, &msec))
+    return g_strdup ("invalid-time");
+  return g_strdup_printf ("%04d%02d%02dT%02d%02d%02d.%03uZ",
+      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+      tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+gchar *
+dvr_utc_format_day (gint64 utc_ns)
+{
+  struct tm tm;
+  guint msec;
+  if (!utc_split (utc_ns, &tm, &msec))
+    return g_strdup ("invalid-day");
+  return g_strdup_printf ("%04d-%02d-%02d",
+      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+gboolean
+dvr_set_error_from_errno (GError **error, int saved_errno,
+    const gchar *what, const gchar *path)
+{
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+      "%s %s: %s", what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+gboolean
+dvr_fsync_directory (const gchar *path, GError **error)
+{
+  dvr_autofd fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return dvr_set_error_from_errno (error, errno, "open", path);
+  if (fsync (fd) < 0)
+    return dvr_set_error_from_errno (error, errno, "fsync", path);
+  return TRUE;
+}
+
+gboolean
+dvr_mkdir_durable (const gchar *path, GError **error)
+{
+  g_autofree gchar *parent = NULL;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  parent = g_path_get_dirname (path);
+  if (g_strcmp0 (parent, path) != 0 && !dvr_mkdir_durable (parent, error))
+    return FALSE;
+  if (mkdir (path, 0750) < 0 && errno != EEXIST)
+    return dvr_set_error_from_errno (error, errno, "mkdir", path);
+  return dvr_fsync_directory (parent, error);
+}
+
+gboolean
+dvr_file_hash_and_sync (const gchar *path, gchar **sha256_out,
+    guint64 *size_out, GError **error)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buf = g_malloc (256 * 1024);
+  guint64 total = 0;
+  dvr_autofd fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return dvr_set_error_from_errno (error, errno, "open", path);
+  for (;;) {
+    ssize_t n = read (fd, buf, 256 * 1024);
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return dvr_set_error_from_errno (error, errno, "read", path);
+    }
+    if (n == 0)
+      break;
+    g_checksum_update (sum, buf, n);
+    total += n;
+  }
+  /* fdatasync through a read-only descriptor flushes the file's dirty pages
+   * all the same: it acts on the inode, not on the descriptor. */
+  if (fdatasync (fd) < 0)
+    return dvr_set_error_from_errno (error, errno, "fdatasync", path);
+  if (sha256_out != NULL)
+    *sha256_out = g_strdup (g_checksum_get_string (sum));
+  if (size_out != NULL)
+    *size_out = total;
+  return TRUE;
+}

@@ -1,0 +1,289 @@
+/* Shared helpers for the test suites.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-test-util.h"
+
+#include <gst/gst.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+
+#include "dvr-control.h"
+#include "dvr-utils.h"
+
+typedef struct {
+  DvrTestDecode *out;
+} DecodeState;
+
+static void
+handoff_cb (GstElement *sink, GstBuffer *buf, GstPad *pad, gpointer user_data)
+{
+  DvrTestDecode *out = user_data;
+  gint64 pts = GST_BUFFER_PTS_IS_VALID (buf) ? (gint64) GST_BUFFER_PTS (buf) : -1;
+  gint64 duration = GST_BUFFER_DURATION_IS_VALID (buf) ? (gint64) GST_BUFFER_DURATION (buf) : 0;
+  out->frames++;
+  if (pts >= 0) {
+    if (out->first_pts < 0 || pts < out->first_pts)
+      out->first_pts = pts;
+    if (pts > out->last_pts) {
+      out->last_pts = pts;
+      out->last_end = pts + duration;
+    }
+  }
+}
+
+static void
+pad_added_cb (GstElement *demux, GstPad *pad, gpointer user_data)
+{
+  GstElement *next = user_data;
+  g_autoptr (GstPad) sink = gst_element_get_static_pad (next, "sink");
+  g_autoptr (GstCaps) caps = gst_pad_get_current_caps (pad);
+  if (caps != NULL && !g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure (caps, 0)), "video/") &&
+      !g_str_has_prefix (gst_structure_get_name (gst_caps_get_structure (caps, 0)), "image/"))
+    return;
+  if (!gst_pad_is_linked (sink))
+    gst_pad_link (pad, sink);
+}
+
+gboolean
+dvr_test_decode_file (const gchar *path, DvrTestDecode *out, GError **error)
+{
+  g_autoptr (GstElement) pipeline = gst_pipeline_new (NULL);
+  GstElement *src = gst_element_factory_make ("filesrc", NULL);
+  GstElement *demux = gst_element_factory_make ("matroskademux", NULL);
+  GstElement *queue = gst_element_factory_make ("queue", NULL);
+  GstElement *tee = gst_element_factory_make ("identity", NULL);
+  GstElement *decode = gst_element_factory_make ("decodebin", NULL);
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+  g_autoptr (GstPad) qpad = NULL;
+  g_autoptr (GstCaps) caps = NULL;
+
+  memset (out, 0, sizeof (*out));
+  out->first_pts = out->last_pts = out->last_end = -1;
+  g_assert_nonnull (sink);
+  g_object_set (src, "location", path, NULL);
+  g_object_set (sink, "signal-handoffs", TRUE, "sync", FALSE, NULL);
+  g_signal_connect (sink, "handoff", G_CALLBACK (handoff_cb), out);
+  gst_bin_add_many (GST_BIN (pipeline), src, demux, queue, tee, decode, sink, NULL);
+  gst_element_link (src, demux);
+  gst_element_link (queue, tee);
+  gst_element_link (tee, decode);
+  g_signal_connect (demux, "pad-added", G_CALLBACK (pad_added_cb), queue);
+  g_signal_connect (decode, "pad-added", G_CALLBACK (pad_added_cb), sink);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  qpad = gst_element_get_static_pad (tee, "src");
+  caps = gst_pad_get_current_caps (qpad);
+  if (caps != NULL)
+    out->codec = g_strdup (gst_structure_get_name (gst_caps_get_structure (caps, 0)));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (msg == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "decode %s: timed out", path);
+    return FALSE;
+  }
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    g_autoptr (GError) gerr = NULL;
+    g_autofree gchar *debug = NULL;
+    gst_message_parse_error (msg, &gerr, &debug);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "decode %s: %s (%s)", path,
+        gerr->message, debug ? debug : "");
+    return FALSE;
+  }
+  if (out->frames == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "decode %s: no frame", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+dvr_test_decode_clear (DvrTestDecode *decode)
+{
+  g_clear_pointer (&decode->codec, g_free);
+}
+
+gchar *
+dvr_test_sha256_file (const gchar *path, GError **error)
+{
+  g_autofree gchar *data = NULL;
+  gsize len;
+  if (!g_file_get_contents (path, &data, &len, error))
+    return NULL;
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len);
+}
+
+gchar *
+dvr_test_mkdtemp (void)
+{
+  g_autoptr (GError) error = NULL;
+  gchar *path = g_dir_make_tmp ("dvr-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+void
+dvr_test_rmtree (const gchar *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const gchar *name;
+  if (dir == NULL) {
+    g_remove (path);
+    return;
+  }
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *child = g_build_filename (path, name, NULL);
+    if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+      dvr_test_rmtree (child);
+    else
+      g_remove (child);
+  }
+  g_rmdir (path);
+}
+
+gboolean
+dvr_test_make_clip (const gchar *path, guint width, guint height, guint fps,
+    guint seconds, GError **error)
+{
+  g_autofree gchar *description = g_strdup_printf (
+      "videotestsrc pattern=ball num-buffers=%u ! video/x-raw,width=%u,height=%u,framerate=%u/1 ! "
+      "x264enc speed-preset=ultrafast key-int-max=%u ! h264parse ! matroskamux ! "
+      "filesink location=\"%s\"", fps * seconds, width, height, fps, fps, path);
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description, error);
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+  if (pipeline == NULL)
+    return FALSE;
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (msg == NULL || GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "making clip %s failed", path);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+void
+dvr_test_wait_ms (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  while (g_get_monotonic_time () < end) {
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10000);
+  }
+}
+
+JsonObject *
+dvr_test_daemon_status (DvrTestDaemon *daemon, GError **error)
+{
+  g_autoptr (JsonObject) request = json_object_new ();
+  json_object_set_string_member (request, "cmd", "status");
+  return dvr_control_call (daemon->socket_path, request, 5000, error);
+}
+
+JsonObject *
+dvr_test_status_camera (JsonObject *status, const gchar *name)
+{
+  JsonArray *cameras = json_object_get_array_member (status, "cameras");
+  for (guint i = 0; cameras != NULL && i < json_array_get_length (cameras); i++) {
+    JsonObject *camera = json_array_get_object_element (cameras, i);
+    if (g_strcmp0 (json_object_get_string_member (camera, "name"), name) == 0)
+      return camera;
+  }
+  return NULL;
+}
+
+DvrTestDaemon *
+dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error)
+{
+  g_autoptr (DvrTestDaemon) daemon = g_new0 (DvrTestDaemon, 1);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  const gchar *dvrd = g_getenv ("DVRD");
+  static guint counter;
+  g_autofree gchar *log_name = g_strdup_printf ("dvrd-%u.log", counter++);
+
+  g_assert_nonnull (dvrd);
+  daemon->config_path = g_build_filename (folder, "dvr.conf", NULL);
+  daemon->socket_path = g_build_filename (folder, "control.sock", NULL);
+  daemon->log_path = g_build_filename (folder, log_name, NULL);
+  if (!g_file_set_contents (daemon->config_path, config_text, -1, error))
+    return NULL;
+  g_subprocess_launcher_set_stderr_file_path (launcher, daemon->log_path);
+  g_subprocess_launcher_set_stdout_file_path (launcher, daemon->log_path);
+  daemon->process = g_subprocess_launcher_spawn (launcher, error, dvrd,
+      "--config", daemon->config_path, NULL);
+  if (daemon->process == NULL)
+    return NULL;
+  for (guint i = 0; i < 200; i++) {
+    g_autoptr (JsonObject) status = NULL;
+    if (g_file_test (daemon->socket_path, G_FILE_TEST_EXISTS) &&
+        (status = dvr_test_daemon_status (daemon, NULL)) != NULL)
+      return g_steal_pointer (&daemon);
+    if (g_subprocess_get_identifier (daemon->process) == NULL)
+      break;  /* exited */
+    dvr_test_wait_ms (50);
+  }
+  {
+    g_autofree gchar *log = NULL;
+    g_file_get_contents (daemon->log_path, &log, NULL, NULL);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "dvrd did not come up; its log:\n%s",
+        log ? log : "");
+  }
+  return NULL;
+}
+
+gint
+dvr_test_daemon_stop (DvrTestDaemon *daemon, guint timeout_ms, gint64 *elapsed_ms)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  while (g_get_monotonic_time () - start < (gint64) timeout_ms * 1000) {
+    if (g_subprocess_get_identifier (daemon->process) == NULL) {
+      if (elapsed_ms != NULL)
+        *elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+      return g_subprocess_get_if_exited (daemon->process) ?
+          g_subprocess_get_exit_status (daemon->process) : 128 + g_subprocess_get_term_sig (daemon->process);
+    }
+    dvr_test_wait_ms (10);
+  }
+  if (elapsed_ms != NULL)
+    *elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+  g_subprocess_force_exit (daemon->process);
+  g_subprocess_wait (daemon->process, NULL, NULL);
+  return -1;
+}
+
+void
+dvr_test_daemon_free (DvrTestDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  if (daemon->process != NULL && g_subprocess_get_identifier (daemon->process) != NULL) {
+    g_subprocess_force_exit (daemon->process);
+    g_subprocess_wait (daemon->process, NULL, NULL);
+  }
+  g_clear_object (&daemon->process);
+  g_free (daemon->config_path);
+  g_free (daemon->socket_path);
+  g_free (daemon->log_path);
+  g_free (daemon);
+}
+
+gint
+dvr_test_run (const gchar * const *argv, gchar **out, gchar **err)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
+  g_assert_no_error (error);
+  return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+}

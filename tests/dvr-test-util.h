@@ -1,0 +1,67 @@
+/* Shared helpers for the test suites.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit status meson reads as "skipped". */
+#define DVR_TEST_SKIP 77
+
+/* What decoding a whole file found. */
+typedef struct {
+  guint64 frames;        /* decoded video frames */
+  gint64 first_pts;      /* ns, -1 if none */
+  gint64 last_pts;       /* ns, -1 if none */
+  gint64 last_end;       /* last_pts + its duration */
+  gchar *codec;          /* caps name of the stored stream */
+} DvrTestDecode;
+
+/* Decodes every video frame of @path with GStreamer (matroskademux and
+ * decodebin).  FALSE with @error if any element errors or nothing decodes. */
+gboolean dvr_test_decode_file (const gchar *path, DvrTestDecode *out, GError **error);
+void dvr_test_decode_clear (DvrTestDecode *decode);
+
+gchar *dvr_test_sha256_file (const gchar *path, GError **error);
+
+/* A temporary folder, removed (recursively) by dvr_test_rmtree. */
+gchar *dvr_test_mkdtemp (void);
+void dvr_test_rmtree (const gchar *path);
+
+/* Makes an H.264 Matroska clip of @seconds at @fps for replay cameras. */
+gboolean dvr_test_make_clip (const gchar *path, guint width, guint height,
+                             guint fps, guint seconds, GError **error);
+
+typedef struct {
+  GSubprocess *process;
+  gchar *config_path;
+  gchar *socket_path;
+  gchar *log_path;
+} DvrTestDaemon;
+
+/* Starts $DVRD with @config_text written to a file in @folder (its
+ * control socket must be @folder/control.sock), waits until it answers
+ * "status" (up to 10 s). */
+DvrTestDaemon *dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error);
+/* Sends SIGTERM and waits up to @timeout_ms; returns the exit status, or
+ * -1 when it did not exit in time (it is then killed). @elapsed_ms gets the
+ * time it took. */
+gint dvr_test_daemon_stop (DvrTestDaemon *daemon, guint timeout_ms, gint64 *elapsed_ms);
+void dvr_test_daemon_free (DvrTestDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrTestDaemon, dvr_test_daemon_free)
+
+JsonObject *dvr_test_daemon_status (DvrTestDaemon *daemon, GError **error);
+/* The camera named @name in a status reply (borrowed), or NULL. */
+JsonObject *dvr_test_status_camera (JsonObject *status, const gchar *name);
+
+/* Runs a command line, returns its exit status, stdout and stderr. */
+gint dvr_test_run (const gchar * const *argv, gchar **out, gchar **err);
+
+/* Sleeps while iterating the default main context. */
+void dvr_test_wait_ms (guint ms);
+
+G_END_DECLS

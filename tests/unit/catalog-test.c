@@ -1,0 +1,822 @@
+/* catalog-test: the SQLite catalog on real files in a temporary folder.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "config.h"
+
+#include "dvr-catalog.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SHA_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+typedef struct {
+  gchar *dir;
+  gchar *path;
+} Fixture;
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("catalog-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "catalog.db", NULL);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) dir = g_dir_open (f->dir, 0, &error);
+  const gchar *name;
+
+  /* Flat folder: the database, its -wal and -shm, and copies of it. */
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL) {
+    g_autofree gchar *path = g_build_filename (f->dir, name, NULL);
+    g_assert_cmpint (g_remove (path), ==, 0);
+  }
+  g_assert_cmpint (g_rmdir (f->dir), ==, 0);
+  g_free (f->path);
+  g_free (f->dir);
+}
+
+/* Raw SQLite access, to look at the file from outside the module. */
+
+static void
+raw_exec (const gchar *path, const gchar *sql)
+{
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+      ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+}
+
+static gchar *
+raw_query_text (const gchar *path, const gchar *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gchar *value;
+
+  g_assert_cmpint (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  value = g_strdup ((const gchar *) sqlite3_column_text (stmt, 0));
+  g_assert_cmpint (sqlite3_finalize (stmt), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_close (db), ==, SQLITE_OK);
+  return value;
+}
+
+static gint64
+raw_query_int (const gchar *path, const gchar *sql)
+{
+  g_autofree gchar *text = raw_query_text (path, sql);
+  return g_ascii_strtoll (text, NULL, 10);
+}
+
+static gchar *
+copy_file (Fixture *f, const gchar *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *contents = NULL;
+  gchar *copy = g_build_filename (f->dir, name, NULL);
+  gsize length = 0;
+
+  g_file_get_contents (f->path, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (copy, contents, length, &error);
+  g_assert_no_error (error);
+  return copy;
+}
+
+static DvrSegment *
+segment_new (const gchar *camera, gint64 run_id, guint seq, const gchar *path,
+    gint64 start_utc_ns, gint64 end_utc_ns)
+{
+  DvrSegment *segment = g_new0 (DvrSegment, 1);
+
+  segment->camera = g_strdup (camera);
+  segment->run_id = run_id;
+  segment->seq = seq;
+  segment->path = g_strdup (path);
+  segment->start_utc_ns = start_utc_ns;
+  segment->end_utc_ns = end_utc_ns;
+  segment->start_mono_ns = 1000 + seq;
+  segment->clock_source = DVR_CLOCK_SOURCE_GPS;
+  segment->frames = 25 * 60;
+  segment->bytes = 12345678;
+  segment->sha256 = g_strdup (SHA_A);
+  segment->state = DVR_SEGMENT_STATE_COMPLETE;
+  segment->codec = g_strdup ("h264");
+  return segment;
+}
+
+static void
+assert_segment_equal (const DvrSegment *a, const DvrSegment *b)
+{
+  g_assert_cmpint (a->id, ==, b->id);
+  g_assert_cmpstr (a->camera, ==, b->camera);
+  g_assert_cmpint (a->run_id, ==, b->run_id);
+  g_assert_cmpuint (a->seq, ==, b->seq);
+  g_assert_cmpstr (a->path, ==, b->path);
+  g_assert_cmpint (a->start_utc_ns, ==, b->start_utc_ns);
+  g_assert_cmpint (a->end_utc_ns, ==, b->end_utc_ns);
+  g_assert_cmpint (a->start_mono_ns, ==, b->start_mono_ns);
+  g_assert_cmpint (a->clock_source, ==, b->clock_source);
+  g_assert_cmpuint (a->frames, ==, b->frames);
+  g_assert_cmpuint (a->bytes, ==, b->bytes);
+  g_assert_cmpstr (a->sha256, ==, b->sha256);
+  g_assert_cmpint (a->state, ==, b->state);
+  g_assert_cmpstr (a->codec, ==, b->codec);
+}
+
+/* A catalog with cameras "front" and "rear" and one run. */
+static DvrCatalog *
+catalog_new_populated (Fixture *f, gint64 *run_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_ensure_camera (catalog, "front", "/dev/v4l/by-path/front", &error));
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_ensure_camera (catalog, "rear", "test", &error));
+  g_assert_no_error (error);
+  *run_id = dvr_catalog_begin_run (catalog, 0, 1000, DVR_CLOCK_SOURCE_RTC, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (*run_id, >, 0);
+  return g_steal_pointer (&catalog);
+}
+
+static void
+add_segment (DvrCatalog *catalog, DvrSegment *segment)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dvr_catalog_add_segment (catalog, segment, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (segment->id, >, 0);
+}
+
+static GPtrArray *
+list_segments (DvrCatalog *catalog, const gchar *camera, gint64 from, gint64 to)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *segments = dvr_catalog_list_segments (catalog, camera, from, to, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (segments);
+  return segments;
+}
+
+static void
+test_create (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+
+  g_assert_false (g_file_test (f->path, G_FILE_TEST_EXISTS));
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (catalog);
+  g_assert_true (g_file_test (f->path, G_FILE_TEST_IS_REGULAR));
+
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, DVR_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, DVR_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
+      " ('runs', 'cameras', 'segments', 'gaps', 'run_cameras')"), ==, 5);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
+      " ('segments_camera_start', 'segments_start', 'gaps_camera_start')"), ==, 3);
+  g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, 0);
+  g_assert_no_error (error);
+}
+
+static void
+test_runs (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autofree gchar *clock = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 0, 100, DVR_CLOCK_SOURCE_GPS, &error), ==, 1);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 0, 50, DVR_CLOCK_SOURCE_RTC, &error), ==, 2);
+  /* Run ids found in file names win over the catalog's own... */
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 10, 60, DVR_CLOCK_SOURCE_RTC, &error), ==, 11);
+  /* ...but never take an id back. */
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 5, 70, DVR_CLOCK_SOURCE_NTP, &error), ==, 12);
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_end_run (catalog, 12, 90, &error));
+  g_assert_no_error (error);
+  g_assert_false (dvr_catalog_end_run (catalog, 999, 90, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, 12);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 0, 10, DVR_CLOCK_SOURCE_RTC, &error), ==, 13);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 100, 10, DVR_CLOCK_SOURCE_RTC, &error), ==, 101);
+  g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, 101);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (raw_query_int (f->path, "SELECT end_utc_ns FROM runs WHERE id = 12"), ==, 90);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT end_utc_ns IS NULL FROM runs WHERE id = 11"), ==, 1);
+  clock = raw_query_text (f->path, "SELECT clock_source FROM runs WHERE id = 1");
+  g_assert_cmpstr (clock, ==, "gps");
+}
+
+static void
+test_ensure_run (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autoptr (DvrSegment) segment = segment_new ("front", 42, 0, "front/42-0.mkv", 10, 20);
+
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_ensure_camera (catalog, "front", "test", &error));
+  /* A run whose row a power loss dropped: its orphan files name it. */
+  g_assert_true (dvr_catalog_ensure_run (catalog, 42, 5, DVR_CLOCK_SOURCE_RTC, &error));
+  g_assert_true (dvr_catalog_ensure_run (catalog, 42, 777, DVR_CLOCK_SOURCE_GPS, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT start_utc_ns FROM runs WHERE id = 42"), ==, 5);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM runs"), ==, 1);
+  add_segment (catalog, segment);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 0, 30, DVR_CLOCK_SOURCE_RTC, &error), ==, 43);
+  g_assert_no_error (error);
+}
+
+static void
+test_segment_round_trip (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (DvrSegment) high = segment_new ("front", run_id, G_MAXUINT32,
+      "front/2026-11-28/high.mkv", G_MAXINT64 - 1000, G_MAXINT64);
+  g_autoptr (DvrSegment) low = segment_new ("rear", run_id, 0,
+      "rear/1969-12-31/low.mkv", G_MININT64 + 1, -1);
+  g_autoptr (GPtrArray) segments = NULL;
+
+  /* Values that would not survive a trip through a double or 32 bits. */
+  high->start_mono_ns = G_GINT64_CONSTANT (0x7edcba9876543211);
+  high->clock_source = DVR_CLOCK_SOURCE_NTP;
+  high->frames = (G_GUINT64_CONSTANT (1) << 53) + 1;
+  high->bytes = G_MAXINT64;
+  g_free (high->sha256);
+  high->sha256 = g_strdup (SHA_B);
+  high->state = DVR_SEGMENT_STATE_RECOVERED;
+  g_free (high->codec);
+  high->codec = g_strdup ("jpeg");
+  low->start_mono_ns = G_MININT64;
+  low->clock_source = DVR_CLOCK_SOURCE_UNKNOWN;
+  low->frames = 0;
+  low->bytes = 0;
+  low->state = DVR_SEGMENT_STATE_PARTIAL;
+  add_segment (catalog, high);
+  add_segment (catalog, low);
+  g_assert_cmpint (low->id, !=, high->id);
+
+  segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (segments->len, ==, 2);
+  assert_segment_equal (g_ptr_array_index (segments, 0), high);
+  assert_segment_equal (g_ptr_array_index (segments, 1), low);
+}
+
+static void
+test_segment_query (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (GPtrArray) inserted = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_segment_free);
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GError) error = NULL;
+  const struct {
+    const gchar *camera;
+    const gchar *path;
+    gint64 start;
+    gint64 end;
+  } rows[] = {
+    /* inserted out of order: the order must come from the query */
+    { "rear", "rear/150.mkv", 150, 250 },
+    { "front", "front/300.mkv", 300, 400 },
+    { "front", "front/100.mkv", 100, 200 },
+    { "front", "front/200.mkv", 200, 300 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++) {
+    DvrSegment *segment = segment_new (rows[i].camera, run_id, i, rows[i].path,
+        rows[i].start, rows[i].end);
+    add_segment (catalog, segment);
+    g_ptr_array_add (inserted, segment);
+  }
+
+  /* All cameras: by camera name, then start. */
+  segments = list_segments (catalog, NULL, 0, 1000);
+  g_assert_cmpuint (segments->len, ==, 4);
+  assert_segment_equal (g_ptr_array_index (segments, 0), g_ptr_array_index (inserted, 2));
+  assert_segment_equal (g_ptr_array_index (segments, 1), g_ptr_array_index (inserted, 3));
+  assert_segment_equal (g_ptr_array_index (segments, 2), g_ptr_array_index (inserted, 1));
+  assert_segment_equal (g_ptr_array_index (segments, 3), g_ptr_array_index (inserted, 0));
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  /* [from, to) is half-open, and so is each segment: touching is not
+   * overlapping. */
+  segments = list_segments (catalog, "front", 200, 300);
+  g_assert_cmpuint (segments->len, ==, 1);
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 0))->path, ==, "front/200.mkv");
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  segments = list_segments (catalog, "front", 199, 201);
+  g_assert_cmpuint (segments->len, ==, 2);
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 0))->path, ==, "front/100.mkv");
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 1))->path, ==, "front/200.mkv");
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  segments = list_segments (catalog, "front", 0, 100);
+  g_assert_cmpuint (segments->len, ==, 0);
+  g_clear_pointer (&segments, g_ptr_array_unref);
+  segments = list_segments (catalog, "front", 400, 500);
+  g_assert_cmpuint (segments->len, ==, 0);
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  /* A window strictly inside one segment finds it. */
+  segments = list_segments (catalog, "front", 350, 351);
+  g_assert_cmpuint (segments->len, ==, 1);
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 0))->path, ==, "front/300.mkv");
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  /* Camera filter. */
+  segments = list_segments (catalog, "rear", 0, 1000);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), g_ptr_array_index (inserted, 0));
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  segments = list_segments (catalog, NULL, 249, 250);
+  g_assert_cmpuint (segments->len, ==, 2);
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 0))->path, ==, "front/200.mkv");
+  g_assert_cmpstr (((DvrSegment *) g_ptr_array_index (segments, 1))->path, ==, "rear/150.mkv");
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  segments = list_segments (catalog, "side", 0, 1000);
+  g_assert_cmpuint (segments->len, ==, 0);
+}
+
+static void
+test_segment_refused (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (DvrSegment) original = segment_new ("front", run_id, 0, "front/a.mkv", 100, 200);
+  g_autoptr (DvrSegment) duplicate = segment_new ("rear", run_id, 7, "front/a.mkv", 500, 600);
+  g_autoptr (DvrSegment) no_camera = segment_new ("side", run_id, 0, "side/a.mkv", 100, 200);
+  g_autoptr (DvrSegment) no_run = segment_new ("front", run_id + 100, 1, "front/b.mkv", 100, 200);
+  g_autoptr (DvrSegment) backwards = segment_new ("front", run_id, 2, "front/c.mkv", 200, 100);
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GError) error = NULL;
+
+  add_segment (catalog, original);
+
+  g_free (duplicate->sha256);
+  duplicate->sha256 = g_strdup (SHA_B);
+  g_assert_false (dvr_catalog_add_segment (catalog, duplicate, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_EXISTS);
+  g_assert_nonnull (strstr (error->message, "insert segment front/a.mkv: "));
+  g_assert_nonnull (strstr (error->message, "UNIQUE constraint failed: segments.path"));
+  g_assert_cmpint (duplicate->id, ==, 0);
+  g_clear_error (&error);
+
+  g_assert_false (dvr_catalog_add_segment (catalog, no_camera, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "\"side\""));
+  g_clear_error (&error);
+
+  g_assert_false (dvr_catalog_add_segment (catalog, no_run, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "FOREIGN KEY constraint failed"));
+  g_clear_error (&error);
+
+  g_assert_false (dvr_catalog_add_segment (catalog, backwards, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "CHECK constraint failed"));
+  g_clear_error (&error);
+
+  /* Nothing but the original row, unchanged. */
+  segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), original);
+}
+
+static void
+test_gaps (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (GPtrArray) gaps = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 lost, rear, restart;
+  DvrGap *gap;
+
+  lost = dvr_catalog_open_gap (catalog, "front", run_id, 500, "camera lost", &error);
+  g_assert_no_error (error);
+  rear = dvr_catalog_open_gap (catalog, "rear", run_id, 100, "no signal", &error);
+  g_assert_no_error (error);
+  restart = dvr_catalog_open_gap (catalog, "front", run_id, 50, "restart", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (lost, >, 0);
+  g_assert_cmpint (rear, >, 0);
+  g_assert_cmpint (restart, >, 0);
+  g_assert_cmpint (lost, !=, rear);
+  g_assert_cmpint (rear, !=, restart);
+
+  g_assert_true (dvr_catalog_close_gap (catalog, lost, 900, &error));
+  g_assert_no_error (error);
+  g_assert_false (dvr_catalog_close_gap (catalog, lost, 950, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (dvr_catalog_close_gap (catalog, 9999, 950, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (dvr_catalog_open_gap (catalog, "side", run_id, 1, "x", &error), ==, 0);
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  gaps = dvr_catalog_list_gaps (catalog, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gaps->len, ==, 3);
+  gap = g_ptr_array_index (gaps, 0);
+  g_assert_cmpint (gap->id, ==, restart);
+  g_assert_cmpstr (gap->camera, ==, "front");
+  g_assert_cmpint (gap->run_id, ==, run_id);
+  g_assert_cmpint (gap->start_utc_ns, ==, 50);
+  g_assert_cmpint (gap->end_utc_ns, ==, -1);
+  g_assert_cmpstr (gap->reason, ==, "restart");
+  gap = g_ptr_array_index (gaps, 1);
+  g_assert_cmpint (gap->id, ==, lost);
+  g_assert_cmpint (gap->start_utc_ns, ==, 500);
+  g_assert_cmpint (gap->end_utc_ns, ==, 900);
+  g_assert_cmpstr (gap->reason, ==, "camera lost");
+  gap = g_ptr_array_index (gaps, 2);
+  g_assert_cmpint (gap->id, ==, rear);
+  g_assert_cmpstr (gap->camera, ==, "rear");
+  g_assert_cmpint (gap->end_utc_ns, ==, -1);
+  g_clear_pointer (&gaps, g_ptr_array_unref);
+
+  gaps = dvr_catalog_list_gaps (catalog, "rear", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gaps->len, ==, 1);
+  g_assert_cmpint (((DvrGap *) g_ptr_array_index (gaps, 0))->id, ==, rear);
+}
+
+static void
+test_run_cameras (Fixture *f, gconstpointer data)
+{
+  gint64 run1 = 0, run2;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run1);
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+  DvrRunCamera front1 = { run1, (gchar *) "front", 100, 90, 0 };
+  DvrRunCamera rear1 = { run1, (gchar *) "rear", 50, 50, 1 };
+  DvrRunCamera front2 = { 0, (gchar *) "front", G_MAXINT64, G_MAXINT64 - 1, G_MAXUINT32 };
+  DvrRunCamera side = { run1, (gchar *) "side", 1, 1, 0 };
+  DvrRunCamera *row;
+
+  run2 = dvr_catalog_begin_run (catalog, 0, 2000, DVR_CLOCK_SOURCE_GPS, &error);
+  g_assert_no_error (error);
+  front2.run_id = run2;
+  g_assert_true (dvr_catalog_set_run_camera (catalog, &rear1, &error));
+  g_assert_true (dvr_catalog_set_run_camera (catalog, &front1, &error));
+  g_assert_true (dvr_catalog_set_run_camera (catalog, &front2, &error));
+  g_assert_no_error (error);
+  /* Counters are rewritten, not added. */
+  front1.frames_in = 200;
+  front1.frames_recorded = 180;
+  front1.restarts = 2;
+  g_assert_true (dvr_catalog_set_run_camera (catalog, &front1, &error));
+  g_assert_no_error (error);
+  g_assert_false (dvr_catalog_set_run_camera (catalog, &side, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  rows = dvr_catalog_list_run_cameras (catalog, run1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 2);
+  row = g_ptr_array_index (rows, 0);
+  g_assert_cmpint (row->run_id, ==, run1);
+  g_assert_cmpstr (row->camera, ==, "front");
+  g_assert_cmpuint (row->frames_in, ==, 200);
+  g_assert_cmpuint (row->frames_recorded, ==, 180);
+  g_assert_cmpuint (row->restarts, ==, 2);
+  row = g_ptr_array_index (rows, 1);
+  g_assert_cmpstr (row->camera, ==, "rear");
+  g_assert_cmpuint (row->frames_in, ==, 50);
+  g_assert_cmpuint (row->restarts, ==, 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  rows = dvr_catalog_list_run_cameras (catalog, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 3);
+  row = g_ptr_array_index (rows, 2);
+  g_assert_cmpint (row->run_id, ==, run2);
+  g_assert_cmpstr (row->camera, ==, "front");
+  g_assert_cmpuint (row->frames_in, ==, G_MAXINT64);
+  g_assert_cmpuint (row->frames_recorded, ==, G_MAXINT64 - 1);
+  g_assert_cmpuint (row->restarts, ==, G_MAXUINT32);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+
+  rows = dvr_catalog_list_run_cameras (catalog, 777, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 0);
+}
+
+static void
+test_ensure_camera (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (DvrSegment) segment = segment_new ("front", run_id, 0, "front/a.mkv", 1, 2);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *source = NULL;
+  gint64 front_id = raw_query_int (f->path, "SELECT id FROM cameras WHERE name = 'front'");
+
+  add_segment (catalog, segment);
+  g_assert_true (dvr_catalog_ensure_camera (catalog, "front", "/dev/v4l/by-id/new", &error));
+  g_assert_no_error (error);
+  source = raw_query_text (f->path, "SELECT source FROM cameras WHERE name = 'front'");
+  g_assert_cmpstr (source, ==, "/dev/v4l/by-id/new");
+  /* Same row: the segments that refer to it are still the camera's. */
+  g_assert_cmpint (raw_query_int (f->path, "SELECT id FROM cameras WHERE name = 'front'"),
+      ==, front_id);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM cameras"), ==, 2);
+}
+
+static void
+test_migrate (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (DvrSegment) segment = NULL;
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GPtrArray) gaps = NULL;
+  DvrRunCamera counters = { 0, (gchar *) "front", 10, 9, 1 };
+  gint64 run_id, gap_id;
+
+  /* A valid, empty SQLite file at version 0. */
+  raw_exec (f->path, "CREATE TABLE scratch (x); DROP TABLE scratch;");
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 0);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM sqlite_master"), ==, 0);
+
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 1);
+
+  g_assert_true (dvr_catalog_ensure_camera (catalog, "front", "test", &error));
+  run_id = dvr_catalog_begin_run (catalog, 0, 1000, DVR_CLOCK_SOURCE_GPS, &error);
+  g_assert_no_error (error);
+  segment = segment_new ("front", run_id, 0, "front/a.mkv", 1000, 2000);
+  add_segment (catalog, segment);
+  gap_id = dvr_catalog_open_gap (catalog, "front", run_id, 2000, "camera lost", &error);
+  g_assert_no_error (error);
+  counters.run_id = run_id;
+  g_assert_true (dvr_catalog_set_run_camera (catalog, &counters, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  /* Reopening a current file keeps everything and migrates nothing. */
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, run_id);
+  segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), segment);
+  gaps = dvr_catalog_list_gaps (catalog, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gaps->len, ==, 1);
+  g_assert_cmpint (((DvrGap *) g_ptr_array_index (gaps, 0))->id, ==, gap_id);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT frames_in FROM run_cameras"), ==, 10);
+}
+
+static void
+test_too_new (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autofree gchar *before = NULL;
+  g_autofree gchar *after = NULL;
+  g_autofree gchar *wal = g_strconcat (f->path, "-wal", NULL);
+  g_autofree gchar *versions = g_strdup_printf ("version 99, newer than version %d",
+      DVR_CATALOG_SCHEMA_VERSION);
+  gsize before_length = 0, after_length = 0;
+
+  raw_exec (f->path,
+      "CREATE TABLE future (x TEXT); INSERT INTO future VALUES ('keep');"
+      "PRAGMA user_version = 99;");
+  g_file_get_contents (f->path, &before, &before_length, &error);
+  g_assert_no_error (error);
+
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_null (catalog);
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_TOO_NEW);
+  g_assert_nonnull (strstr (error->message, f->path));
+  g_assert_nonnull (strstr (error->message, versions));
+  g_clear_error (&error);
+
+  catalog = dvr_catalog_open (f->path, TRUE, &error);
+  g_assert_null (catalog);
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_TOO_NEW);
+  g_clear_error (&error);
+
+  /* Not even switched to WAL: the file is byte for byte what it was. */
+  g_file_get_contents (f->path, &after, &after_length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (before, before_length, after, after_length);
+  g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_read_only (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (DvrSegment) segment = segment_new ("front", run_id, 0, "front/a.mkv", 100, 200);
+  g_autoptr (DvrSegment) more = segment_new ("front", run_id, 1, "front/b.mkv", 200, 300);
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *missing = g_build_filename (f->dir, "missing.db", NULL);
+  g_autofree gchar *old = g_build_filename (f->dir, "old.db", NULL);
+
+  add_segment (catalog, segment);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  catalog = dvr_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
+  segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), segment);
+  g_clear_pointer (&segments, g_ptr_array_unref);
+
+  g_assert_false (dvr_catalog_add_segment (catalog, more, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "readonly"));
+  g_clear_error (&error);
+  g_assert_false (dvr_catalog_ensure_camera (catalog, "side", "test", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpint (dvr_catalog_begin_run (catalog, 0, 1, DVR_CLOCK_SOURCE_RTC, &error), ==, 0);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM segments"), ==, 1);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM runs"), ==, 1);
+
+  /* A missing file is an error, and stays missing. */
+  catalog = dvr_catalog_open (missing, TRUE, &error);
+  g_assert_null (catalog);
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, missing));
+  g_clear_error (&error);
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+
+  /* An older file cannot be read without the migration it may not do. */
+  raw_exec (old, "PRAGMA user_version = 0; CREATE TABLE scratch (x);");
+  catalog = dvr_catalog_open (old, TRUE, &error);
+  g_assert_null (catalog);
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_clear_error (&error);
+  g_assert_cmpint (raw_query_int (old, "PRAGMA user_version"), ==, 0);
+}
+
+static void
+test_journal_mode (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autofree gchar *mode = NULL;
+  g_autofree gchar *wal = g_strconcat (f->path, "-wal", NULL);
+
+  g_assert_no_error (error);
+  mode = raw_query_text (f->path, "PRAGMA journal_mode");
+  g_assert_cmpstr (mode, ==, "wal");
+  g_assert_true (g_file_test (wal, G_FILE_TEST_IS_REGULAR));
+}
+
+static gint64
+count_segments_in_copy (Fixture *f, const gchar *name)
+{
+  g_autofree gchar *copy = copy_file (f, name);
+
+  /* The copy has no WAL: it shows what the database file itself holds. */
+  if (raw_query_int (copy, "SELECT count(*) FROM sqlite_master WHERE name = 'segments'") == 0)
+    return -1;
+  return raw_query_int (copy, "SELECT count(*) FROM segments");
+}
+
+static void
+test_checkpoint (Fixture *f, gconstpointer data)
+{
+  gint64 run_id = 0;
+  g_autoptr (DvrCatalog) catalog = catalog_new_populated (f, &run_id);
+  g_autoptr (DvrCatalog) storage = NULL;
+  g_autoptr (DvrSegment) late = segment_new ("rear", run_id, 0, "rear/late.mkv", 0, 1);
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GError) error = NULL;
+  const guint n = 400;
+
+  /* Enough commits to pass SQLite's default autocheckpoint of 1000 pages:
+   * with autocheckpoint on, the database file would hold them already. */
+  for (guint i = 0; i < n; i++) {
+    g_autofree gchar *path = g_strdup_printf ("front/%05u.mkv", i);
+    g_autoptr (DvrSegment) segment = segment_new ("front", run_id, i, path, i * 10, i * 10 + 10);
+    add_segment (catalog, segment);
+  }
+  g_assert_cmpint (count_segments_in_copy (f, "before.db"), ==, -1);
+
+  /* The storage thread's own connection, while the main one stays open. */
+  storage = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_checkpoint (storage, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_segments_in_copy (f, "after.db"), ==, n);
+
+  /* Both connections go on working after it. */
+  add_segment (catalog, late);
+  segments = list_segments (storage, NULL, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (segments->len, ==, n + 1);
+  g_assert_true (dvr_catalog_checkpoint (storage, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count_segments_in_copy (f, "again.db"), ==, n + 1);
+}
+
+static void
+test_strings (void)
+{
+  for (DvrClockSource s = DVR_CLOCK_SOURCE_UNKNOWN; s <= DVR_CLOCK_SOURCE_GPS; s++)
+    g_assert_cmpint (dvr_clock_source_from_string (dvr_clock_source_to_string (s)), ==, s);
+  for (DvrSegmentState s = DVR_SEGMENT_STATE_COMPLETE; s <= DVR_SEGMENT_STATE_RECOVERED; s++)
+    g_assert_cmpint (dvr_segment_state_from_string (dvr_segment_state_to_string (s)), ==, s);
+  g_assert_cmpstr (dvr_clock_source_to_string (DVR_CLOCK_SOURCE_GPS), ==, "gps");
+  g_assert_cmpstr (dvr_segment_state_to_string (DVR_SEGMENT_STATE_RECOVERED), ==, "recovered");
+  g_assert_cmpint (dvr_clock_source_from_string ("galileo"), ==, DVR_CLOCK_SOURCE_UNKNOWN);
+  g_assert_cmpint (dvr_clock_source_from_string (NULL), ==, DVR_CLOCK_SOURCE_UNKNOWN);
+  g_assert_cmpint (dvr_segment_state_from_string ("closed"), ==, DVR_SEGMENT_STATE_PARTIAL);
+  g_assert_cmpint (dvr_segment_state_from_string (NULL), ==, DVR_SEGMENT_STATE_PARTIAL);
+  g_assert_null (dvr_clock_source_to_string ((DvrClockSource) 42));
+  g_assert_null (dvr_segment_state_to_string ((DvrSegmentState) 42));
+}
+
+static void
+test_segment_copy (void)
+{
+  g_autoptr (DvrSegment) segment = segment_new ("front", 3, 4, "front/a.mkv", 5, 6);
+  g_autoptr (DvrSegment) copy = NULL;
+
+  segment->id = 9;
+  copy = dvr_segment_copy (segment);
+  assert_segment_equal (copy, segment);
+  g_assert_true (copy->camera != segment->camera);
+  g_assert_true (copy->path != segment->path);
+  g_assert_true (copy->sha256 != segment->sha256);
+  g_assert_true (copy->codec != segment->codec);
+}
+
+#define ADD_FIXTURE_TEST(name, func) \
+  g_test_add ((name), Fixture, NULL, fixture_setup, (func), fixture_teardown)
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  ADD_FIXTURE_TEST ("/catalog/create", test_create);
+  ADD_FIXTURE_TEST ("/catalog/runs", test_runs);
+  ADD_FIXTURE_TEST ("/catalog/ensure-run", test_ensure_run);
+  ADD_FIXTURE_TEST ("/catalog/ensure-camera", test_ensure_camera);
+  ADD_FIXTURE_TEST ("/catalog/segments/round-trip", test_segment_round_trip);
+  ADD_FIXTURE_TEST ("/catalog/segments/query", test_segment_query);
+  ADD_FIXTURE_TEST ("/catalog/segments/refused", test_segment_refused);
+  ADD_FIXTURE_TEST ("/catalog/gaps", test_gaps);
+  ADD_FIXTURE_TEST ("/catalog/run-cameras", test_run_cameras);
+  ADD_FIXTURE_TEST ("/catalog/migrate", test_migrate);
+  ADD_FIXTURE_TEST ("/catalog/too-new", test_too_new);
+  ADD_FIXTURE_TEST ("/catalog/read-only", test_read_only);
+  ADD_FIXTURE_TEST ("/catalog/journal-mode", test_journal_mode);
+  ADD_FIXTURE_TEST ("/catalog/checkpoint", test_checkpoint);
+  g_test_add_func ("/catalog/strings", test_strings);
+  g_test_add_func ("/catalog/segment-copy", test_segment_copy);
+
+  return g_test_run ();
+}
