@@ -603,6 +603,26 @@ replay_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static gboolean
+is_encoded (const DvrCameraConfig *camera)
+{
+  return camera->kind == DVR_SOURCE_KIND_TEST ||
+      (camera->kind == DVR_SOURCE_KIND_V4L2 && camera->record != DVR_RECORD_MODE_PASSTHROUGH);
+}
+
+/* splitmuxsink starts a new file when the next GOP would take the open one
+ * past max-size-time.  When we encode, it asks the encoder for a keyframe
+ * exactly there, so segments are exact.  A passthrough camera's GOPs come
+ * as they come: half a frame of slack stops a camera whose GOPs divide the
+ * segment length exactly from losing one GOP per segment to rounding. */
+static gint64
+split_slack (const DvrCameraConfig *camera)
+{
+  if (is_encoded (camera))
+    return 0;
+  return gst_util_uint64_scale_int (GST_SECOND, camera->framerate_d, camera->framerate_n) / 2;
+}
+
+static gboolean
 build (DvrPipeline *self, GError **error)
 {
   g_autofree gchar *description = dvr_pipeline_describe (self->camera);
@@ -648,11 +668,7 @@ build (DvrPipeline *self, GError **error)
   g_signal_connect (mux, "pad-added", G_CALLBACK (mux_pad_added), self);
   g_object_set (splitmux,
       "muxer", mux,
-      /* Half a frame of slack: splitmuxsink starts a new file when the next
-       * GOP would take the open one past max-size-time, and a passthrough
-       * camera whose GOPs divide the segment length exactly would otherwise
-       * lose one GOP per segment to rounding. */
-      "max-size-time", (guint64) (self->options.segment_ns + self->frame_duration_ns / 2),
+      "max-size-time", (guint64) (self->options.segment_ns + split_slack (self->camera)),
       "send-keyframe-requests", TRUE,
       NULL);
   g_signal_connect (splitmux, "format-location-full", G_CALLBACK (format_location), self);

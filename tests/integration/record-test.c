@@ -284,6 +284,45 @@ test_missing_camera (void)
   }
 }
 
+/* The container choice: a segment cut off at any byte (a power loss while
+ * it is being written) still decodes, up to the frames before the cut. */
+static void
+test_cut_segment_plays (void)
+{
+  g_autoptr (DvrCatalog) catalog = open_catalog ();
+  g_autoptr (GPtrArray) segments = list_segments (catalog, "front", fixture.run_id);
+  DvrSegment *s = g_ptr_array_index (segments, 0);
+  g_autofree gchar *path = g_build_filename (fixture.storage, s->path, NULL);
+  g_autofree gchar *cut = g_build_filename (fixture.folder, "cut.mkv", NULL);
+  g_autofree gchar *data = NULL;
+  gsize len;
+  guint64 previous = 0;
+  const guint percents[] = { 5, 20, 37, 50, 71, 90, 99 };
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (percents); i++) {
+    gsize at = len * percents[i] / 100 + 13;  /* never on a neat boundary */
+    g_autoptr (GError) error = NULL;
+    DvrTestDecode d;
+    g_assert_true (g_file_set_contents (cut, data, at, NULL));
+    g_assert_true (dvr_test_decode_file (cut, &d, &error));
+    g_assert_no_error (error);
+    g_test_message ("cut at %u%%: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " frames",
+        percents[i], d.frames, s->frames);
+    g_assert_cmpuint (d.frames, >=, previous);
+    g_assert_cmpuint (d.frames, <, s->frames);
+    /* Keyframes are bigger than the rest, so bytes and frames are not
+     * proportional, but a cut late in the file keeps most frames. */
+    if (percents[i] >= 20)
+      g_assert_cmpuint (d.frames, >, 0);
+    if (percents[i] >= 90)
+      g_assert_cmpuint (d.frames, >=, s->frames * 7 / 10);
+    previous = d.frames;
+    dvr_test_decode_clear (&d);
+  }
+  g_remove (cut);
+}
+
 typedef struct {
   gchar *sha256;
   GStatBuf st;
@@ -401,6 +440,7 @@ main (int argc, char **argv)
   g_test_add_func ("/record/segments-decode", test_segments_decode);
   g_test_add_func ("/record/continuity-and-frames", test_continuity_and_frames);
   g_test_add_func ("/record/missing-camera", test_missing_camera);
+  g_test_add_func ("/record/cut-segment-plays", test_cut_segment_plays);
   g_test_add_func ("/record/restart-overwrites-nothing", test_restart_overwrites_nothing);
   ret = g_test_run ();
 
