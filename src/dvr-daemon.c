@@ -15,6 +15,10 @@
 #include "dvr-storage.h"
 #include "dvr-utils.h"
 
+/* SIGTERM to exit stays under 5 s even if a camera or the disk hangs:
+ * past this, dvrd stops waiting and says what it left behind. */
+#define STOP_DEADLINE_MS 4500
+
 /* How often the day folders for today and tomorrow are made sure of. */
 #define DAY_FOLDER_INTERVAL_S 600
 
@@ -40,6 +44,8 @@ struct _DvrDaemon {
 
   guint pending_finalize;          /* segments between "closed" and their row */
   gboolean stopping;
+  gboolean stop_forced;
+  guint stop_deadline_source;
   GSourceFunc stop_done;
   gpointer stop_done_data;
 };
@@ -181,13 +187,14 @@ maybe_finish_stop (DvrDaemon *daemon)
 
   if (!daemon->stopping || daemon->stop_done == NULL)
     return;
-  for (guint i = 0; i < daemon->cameras->len; i++) {
+  for (guint i = 0; i < daemon->cameras->len && !daemon->stop_forced; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     if (dvr_pipeline_get_state (camera->pipeline) != DVR_PIPELINE_STATE_STOPPED)
       return;
   }
-  if (daemon->pending_finalize > 0)
+  if (daemon->pending_finalize > 0 && !daemon->stop_forced)
     return;
+  g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
 
   close_open_gaps (daemon, dvr_utc_now_ns ());
   for (guint i = 0; i < daemon->cameras->len; i++)
@@ -449,6 +456,25 @@ dvr_daemon_start (DvrDaemon *daemon)
   }
 }
 
+static gboolean
+stop_deadline_cb (gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+
+  daemon->stop_deadline_source = 0;
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    if (dvr_pipeline_get_state (camera->pipeline) != DVR_PIPELINE_STATE_STOPPED)
+      g_warning ("camera %s: did not stop in time; its open segment is left for recovery",
+          camera->config->name);
+  }
+  if (daemon->pending_finalize > 0)
+    g_warning ("%u segments not yet durable at exit; left for recovery", daemon->pending_finalize);
+  daemon->stop_forced = TRUE;
+  maybe_finish_stop (daemon);
+  return G_SOURCE_REMOVE;
+}
+
 void
 dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
 {
@@ -458,6 +484,7 @@ dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
   daemon->stop_done = done;
   daemon->stop_done_data = user_data;
   g_message ("stopping: finalizing %u cameras", daemon->cameras->len);
+  daemon->stop_deadline_source = g_timeout_add (STOP_DEADLINE_MS, stop_deadline_cb, daemon);
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     dvr_pipeline_stop (camera->pipeline);
@@ -477,6 +504,7 @@ dvr_daemon_free (DvrDaemon *daemon)
   if (daemon == NULL)
     return;
   g_clear_handle_id (&daemon->day_folder_source, g_source_remove);
+  g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
   g_clear_pointer (&daemon->control, dvr_control_free);
   g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
   /* Joins the storage thread before the catalog it checkpoints goes. */

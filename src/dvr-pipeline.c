@@ -54,8 +54,11 @@ struct _DvrPipeline {
   gint64 utc_offset_ns;      /* CLOCK_REALTIME - CLOCK_MONOTONIC at start */
   GstClockTime base_time;    /* lock; set when the first segment is named */
 
+  GMainContext *context;     /* the main loop's */
+  gboolean teardown_pending; /* a helper thread is setting the pipeline to NULL */
+  gboolean stop_requested;   /* dvr_pipeline_stop() came during a teardown */
+
   gchar *segment;            /* relative path of the open segment */
-  gint64 last_end_utc_ns;    /* end of the last recorded frame, -1 if none */
 
   guint64 frames_recorded;
   guint segments;
@@ -90,7 +93,11 @@ static guint signals[SIGNAL_LAST];
 
 static void dvr_pipeline_fail (DvrPipeline *self, const gchar *reason);
 static gboolean replay_seek (GstElement *pipeline, GstSeekFlags flags);
-static void dvr_pipeline_teardown (DvrPipeline *self, DvrSegmentState open_state);
+typedef enum {
+  AFTER_TEARDOWN_RESTART,
+  AFTER_TEARDOWN_STOP,
+} AfterTeardown;
+static void dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after);
 
 const gchar *
 dvr_pipeline_state_to_string (DvrPipelineState state)
@@ -355,7 +362,6 @@ emit_segment (DvrPipeline *self, const gchar *relpath, DvrSegmentState state,
 
   self->frames_recorded += segment->frames;
   self->segments++;
-  self->last_end_utc_ns = segment->end_utc_ns;
   g_signal_emit (self, signals[SIGNAL_SEGMENT_CLOSED], 0, segment);
 }
 
@@ -409,9 +415,7 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
     }
     case GST_MESSAGE_EOS:
       if (self->state == DVR_PIPELINE_STATE_STOPPING) {
-        dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
-        set_state (self, DVR_PIPELINE_STATE_STOPPED);
-        g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+        dvr_pipeline_teardown (self, AFTER_TEARDOWN_STOP);
       } else {
         /* A source that ends by itself (a replay file that cannot loop) is a
          * failure for a camera that should record for ever. */
@@ -450,41 +454,6 @@ stall_check_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Sets the pipeline to NULL and forgets it.  An open segment is emitted
- * with @open_state: its file holds what was written, and Matroska plays up
- * to the last complete frame. */
-static void
-dvr_pipeline_teardown (DvrPipeline *self, DvrSegmentState open_state)
-{
-  g_clear_handle_id (&self->stall_source, g_source_remove);
-  g_clear_handle_id (&self->stop_source, g_source_remove);
-  if (self->pipeline == NULL)
-    return;
-  gst_element_set_state (self->pipeline, GST_STATE_NULL);
-  /* Fragments closed before the failure whose messages are still queued. */
-  {
-    g_autoptr (GstBus) bus = gst_element_get_bus (self->pipeline);
-    GstMessage *m;
-    while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL) {
-      handle_element_message (self, m);
-      gst_message_unref (m);
-    }
-  }
-  if (self->segment != NULL) {
-    emit_segment (self, self->segment, open_state, TRUE);
-    g_clear_pointer (&self->segment, g_free);
-  }
-  g_clear_handle_id (&self->bus_watch, g_source_remove);
-  gst_clear_object (&self->splitmux);
-  gst_clear_object (&self->pipeline);
-  g_mutex_lock (&self->lock);
-  g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
-  g_clear_pointer (&self->current.codec, g_free);
-  self->current.frames = 0;
-  self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;
-  g_mutex_unlock (&self->lock);
-}
-
 static gboolean
 restart_cb (gpointer user_data)
 {
@@ -495,6 +464,92 @@ restart_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct {
+  DvrPipeline *self;       /* ref */
+  GstElement *pipeline;    /* ref */
+  AfterTeardown after;
+} Teardown;
+
+static void
+teardown_free (Teardown *job)
+{
+  gst_object_unref (job->pipeline);
+  g_object_unref (job->self);
+  g_free (job);
+}
+
+/* Main loop, once the pipeline is in NULL: no streaming thread is left, so
+ * the counters are final. */
+static gboolean
+teardown_done (gpointer data)
+{
+  Teardown *job = data;
+  DvrPipeline *self = job->self;
+  g_autoptr (GstBus) bus = gst_element_get_bus (job->pipeline);
+  GstMessage *m;
+
+  /* Fragments that closed before the end whose messages are still queued. */
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT)) != NULL) {
+    handle_element_message (self, m);
+    gst_message_unref (m);
+  }
+  /* The open segment keeps what was written: Matroska plays up to the last
+   * complete frame.  It is partial because the muxer did not close it. */
+  if (self->segment != NULL) {
+    emit_segment (self, self->segment, DVR_SEGMENT_STATE_PARTIAL, TRUE);
+    g_clear_pointer (&self->segment, g_free);
+  }
+  g_mutex_lock (&self->lock);
+  g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
+  g_clear_pointer (&self->current.codec, g_free);
+  self->current.frames = 0;
+  self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&self->lock);
+  self->teardown_pending = FALSE;
+
+  if (job->after == AFTER_TEARDOWN_STOP || self->stop_requested) {
+    set_state (self, DVR_PIPELINE_STATE_STOPPED);
+    g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+  } else {
+    self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
+        restart_cb, self);
+    self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Helper thread: a camera whose driver hangs in close() blocks this thread,
+ * never the main loop or the other cameras. */
+static void
+teardown_thread (GstElement *pipeline, gpointer data)
+{
+  Teardown *job = data;
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_main_context_invoke_full (job->self->context, G_PRIORITY_DEFAULT,
+      teardown_done, job, (GDestroyNotify) teardown_free);
+}
+
+/* Forgets the pipeline and sets it to NULL on a helper thread; then
+ * teardown_done() emits the open segment and restarts or stops. */
+static void
+dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after)
+{
+  Teardown *job;
+
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  g_clear_handle_id (&self->stop_source, g_source_remove);
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  if (self->pipeline == NULL || self->teardown_pending)
+    return;
+  job = g_new0 (Teardown, 1);
+  job->self = g_object_ref (self);
+  job->pipeline = g_steal_pointer (&self->pipeline);
+  job->after = after;
+  gst_clear_object (&self->splitmux);
+  self->teardown_pending = TRUE;
+  gst_element_call_async (job->pipeline, teardown_thread, job, NULL);
+}
+
 static void
 dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
 {
@@ -502,9 +557,7 @@ dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
 
   if (self->state == DVR_PIPELINE_STATE_STOPPING) {
     GST_WARNING_OBJECT (self->pipeline, "%s: error while stopping: %s", self->camera->name, reason);
-    dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
-    set_state (self, DVR_PIPELINE_STATE_STOPPED);
-    g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+    dvr_pipeline_teardown (self, AFTER_TEARDOWN_STOP);
     return;
   }
   if (self->state != DVR_PIPELINE_STATE_STARTING && self->state != DVR_PIPELINE_STATE_RECORDING)
@@ -512,8 +565,9 @@ dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
 
   g_free (self->last_error);
   self->last_error = g_strdup (reason);
-  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
-  since = self->last_end_utc_ns >= 0 ? self->last_end_utc_ns : self->attempt_utc_ns;
+  /* The gap starts at the last frame the source delivered (or at this
+   * attempt's start when it delivered none). */
+  since = __atomic_load_n (&self->last_frame_mono_ns, __ATOMIC_RELAXED) + self->utc_offset_ns;
   set_state (self, DVR_PIPELINE_STATE_FAILED);
   /* The operator hears of a camera lost once per distinct reason, not at
    * every retry of a camera that stays unplugged. */
@@ -526,10 +580,14 @@ dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
         (double) self->backoff_ns / DVR_NSEC_PER_SEC);
   }
   g_signal_emit (self, signals[SIGNAL_FAILED], 0, reason, since);
-
-  self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
-      restart_cb, self);
-  self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+  if (self->pipeline != NULL) {
+    dvr_pipeline_teardown (self, AFTER_TEARDOWN_RESTART);
+  } else {
+    /* Nothing was built: straight to the backoff. */
+    self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
+        restart_cb, self);
+    self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+  }
 }
 
 /* Replay looping.  The seek goes straight upstream from the caps filter to
@@ -706,6 +764,15 @@ build (DvrPipeline *self, GError **error)
   return TRUE;
 }
 
+/* Helper thread.  A replay goes to PAUSED only: replay_first_buffer() then
+ * makes the segment seek and goes to PLAYING. */
+static void
+start_thread (GstElement *pipeline, gpointer data)
+{
+  gboolean replay = GPOINTER_TO_INT (data);
+  gst_element_set_state (pipeline, replay ? GST_STATE_PAUSED : GST_STATE_PLAYING);
+}
+
 void
 dvr_pipeline_start (DvrPipeline *self)
 {
@@ -714,8 +781,10 @@ dvr_pipeline_start (DvrPipeline *self)
   g_return_if_fail (DVR_IS_PIPELINE (self));
   if (self->state == DVR_PIPELINE_STATE_STARTING ||
       self->state == DVR_PIPELINE_STATE_RECORDING ||
-      self->state == DVR_PIPELINE_STATE_STOPPING)
+      self->state == DVR_PIPELINE_STATE_STOPPING ||
+      self->teardown_pending)
     return;
+  self->stop_requested = FALSE;
   g_clear_handle_id (&self->restart_source, g_source_remove);
   self->attempt_utc_ns = dvr_utc_now_ns ();
   self->utc_offset_ns = dvr_utc_now_ns () - dvr_monotonic_now_ns ();
@@ -730,16 +799,18 @@ dvr_pipeline_start (DvrPipeline *self)
     return;
   }
   self->stall_source = g_timeout_add (STALL_CHECK_INTERVAL_MS, stall_check_cb, self);
-  if (self->camera->kind == DVR_SOURCE_KIND_REPLAY) {
-    /* PAUSED first: replay_first_buffer() then makes the segment seek and
-     * goes to PLAYING. */
-    gst_element_set_state (self->pipeline, GST_STATE_PAUSED);
-    return;
-  }
-  if (gst_element_set_state (self->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    /* The error message on the bus says why; it arrives at bus_cb. */
-    GST_DEBUG_OBJECT (self->pipeline, "set_state PLAYING failed");
-  }
+  /* Opening a device can block: state changes happen on a helper thread.
+   * A failure posts an error, which reaches bus_cb. */
+  gst_element_call_async (self->pipeline, start_thread,
+      GINT_TO_POINTER (self->camera->kind == DVR_SOURCE_KIND_REPLAY), NULL);
+}
+
+/* Helper thread: sending a serialized event waits for the pad's stream
+ * lock, which a busy streaming thread may hold for a while. */
+static void
+send_eos_thread (GstElement *pipeline, gpointer data)
+{
+  gst_pad_send_event (GST_PAD (data), gst_event_new_eos ());
 }
 
 static gboolean
@@ -759,15 +830,14 @@ stop_timeout_cb (gpointer user_data)
         self->camera->name);
     g_object_set_data (G_OBJECT (self->splitmux), "dvr-forced", GINT_TO_POINTER (1));
     if (pad != NULL)
-      gst_pad_send_event (pad, gst_event_new_eos ());
+      gst_element_call_async (self->pipeline, send_eos_thread, g_steal_pointer (&pad),
+          gst_object_unref);
     self->stop_source = g_timeout_add (STOP_TEARDOWN_MS - STOP_FORCE_EOS_MS, stop_timeout_cb, self);
     return G_SOURCE_REMOVE;
   }
   self->stop_source = 0;
   g_warning ("camera %s: segment did not close in time; kept as partial", self->camera->name);
-  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
-  set_state (self, DVR_PIPELINE_STATE_STOPPED);
-  g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+  dvr_pipeline_teardown (self, AFTER_TEARDOWN_STOP);
   return G_SOURCE_REMOVE;
 }
 
@@ -782,6 +852,12 @@ dvr_pipeline_stop (DvrPipeline *self)
       return;
     case DVR_PIPELINE_STATE_FAILED:
       g_clear_handle_id (&self->restart_source, g_source_remove);
+      if (self->teardown_pending) {
+        /* teardown_done() finishes the stop once the old pipeline is gone. */
+        self->stop_requested = TRUE;
+        set_state (self, DVR_PIPELINE_STATE_STOPPING);
+        return;
+      }
       set_state (self, DVR_PIPELINE_STATE_STOPPED);
       g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
       return;
@@ -798,8 +874,8 @@ dvr_pipeline_stop (DvrPipeline *self)
    * upstream); the source stops at its next push. */
   {
     g_autoptr (GstElement) frames_in = gst_bin_get_by_name (GST_BIN (self->pipeline), "frames_in");
-    g_autoptr (GstPad) pad = gst_element_get_static_pad (frames_in, "sink");
-    gst_pad_send_event (pad, gst_event_new_eos ());
+    GstPad *pad = gst_element_get_static_pad (frames_in, "sink");
+    gst_element_call_async (self->pipeline, send_eos_thread, pad, gst_object_unref);
   }
   self->stop_source = g_timeout_add (STOP_FORCE_EOS_MS, stop_timeout_cb, self);
 }
@@ -867,7 +943,15 @@ dvr_pipeline_dispose (GObject *object)
 {
   DvrPipeline *self = DVR_PIPELINE (object);
   g_clear_handle_id (&self->restart_source, g_source_remove);
-  dvr_pipeline_teardown (self, DVR_SEGMENT_STATE_PARTIAL);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  g_clear_handle_id (&self->stop_source, g_source_remove);
+  g_clear_handle_id (&self->bus_watch, g_source_remove);
+  /* A teardown in flight holds a reference, so we only get here with no
+   * helper thread left; a pipeline still here was never stopped. */
+  if (self->pipeline != NULL)
+    gst_element_set_state (self->pipeline, GST_STATE_NULL);
+  gst_clear_object (&self->splitmux);
+  gst_clear_object (&self->pipeline);
   G_OBJECT_CLASS (dvr_pipeline_parent_class)->dispose (object);
 }
 
@@ -880,6 +964,9 @@ dvr_pipeline_finalize (GObject *object)
   g_free (self->segment);
   g_free (self->last_error);
   g_free (self->last_reported_error);
+  g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
+  g_free (self->current.codec);
+  g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
   G_OBJECT_CLASS (dvr_pipeline_parent_class)->finalize (object);
 }
@@ -913,7 +1000,7 @@ dvr_pipeline_init (DvrPipeline *self)
 {
   g_mutex_init (&self->lock);
   g_queue_init (&self->closed);
-  self->last_end_utc_ns = -1;
+  self->context = g_main_context_ref_thread_default ();
   self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;
 }
 
