@@ -884,10 +884,12 @@ parse_camera_source (ConfigParser *parser,
                            "source", "replay file \"%s\": %s (expected an existing file)",
                            quoted, g_strerror (saved_errno));
     }
-    if (!S_ISREG (st.st_mode))
+    /* A named pipe is accepted: another program can feed a live stream
+     * (it cannot loop, and a silent writer is a stalled camera). */
+    if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode))
       return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, line, group->name,
                            "source", "replay file \"%s\" is not a regular file "
-                           "(expected an existing file)", quoted);
+                           "(expected an existing file or named pipe)", quoted);
     camera->kind = DVR_SOURCE_KIND_REPLAY;
     camera->location = g_steal_pointer (&file);
   } else {

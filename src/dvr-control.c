@@ -748,14 +748,14 @@ dvr_control_new (const gchar *socket_path,
   g_return_val_if_fail (handler != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!socket_address_init (&address, socket_path, error) ||
-      !socket_path_prepare (socket_path, error)) {
-    g_prefix_error (error, "control socket: ");
-    return NULL;
-  }
   if ((mode & ~0777u) != 0) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
         "control socket: mode %o is not a permission mode", mode);
+    return NULL;
+  }
+  if (!socket_address_init (&address, socket_path, error) ||
+      !socket_path_prepare (socket_path, error)) {
+    g_prefix_error (error, "control socket: ");
     return NULL;
   }
 

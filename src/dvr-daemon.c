@@ -87,7 +87,7 @@ static void maybe_finish_stop (DvrDaemon *daemon);
 
 static void
 segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
-    const GError *error, gpointer user_data)
+    const DvrMediaInfo *media, const GError *error, gpointer user_data)
 {
   PendingSegment *pending = user_data;
   DvrCamera *camera = pending->camera;
@@ -102,6 +102,13 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
   } else {
     pending->segment->sha256 = g_strdup (sha256);
     pending->segment->bytes = bytes;
+    if (media != NULL) {
+      /* What the file really holds, not what reached the muxer. */
+      pending->segment->frames = media->frames;
+      if (media->frames > 0)
+        pending->segment->end_utc_ns = pending->segment->start_utc_ns +
+            (media->end_pts - media->first_pts);
+    }
     if (!dvr_catalog_add_segment (daemon->catalog, pending->segment, &local_error))
       g_warning ("camera %s: catalog: %s", camera->config->name, local_error->message);
     camera_save_counters (camera);
@@ -126,7 +133,8 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   if (!dvr_storage_parse_segment_name (segment->path, NULL, &pending->segment->seq))
     g_warning ("camera %s: unexpected segment name %s", camera->config->name, segment->path);
   daemon->pending_finalize++;
-  dvr_storage_finalize_async (daemon->storage, segment->path, segment_durable_cb, pending);
+  dvr_storage_finalize_async (daemon->storage, segment->path,
+      segment->state != DVR_SEGMENT_STATE_COMPLETE, segment_durable_cb, pending);
 }
 
 static void

@@ -603,8 +603,16 @@ replay_seek (GstElement *pipeline, GstSeekFlags flags)
 {
   g_autoptr (GstElement) caps = gst_bin_get_by_name (GST_BIN (pipeline), "replay_caps");
   g_autoptr (GstPad) pad = caps ? gst_element_get_static_pad (caps, "sink") : NULL;
+  g_autoptr (GstQuery) query = gst_query_new_seeking (GST_FORMAT_TIME);
+  gboolean seekable = FALSE;
 
   if (pad == NULL)
+    return FALSE;
+  /* A named pipe cannot seek, and a seek attempted anyway can make the
+   * demuxer drop what it has: ask first. */
+  if (gst_pad_peer_query (pad, query))
+    gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+  if (!seekable)
     return FALSE;
   return gst_pad_push_event (pad, gst_event_new_seek (1.0, GST_FORMAT_TIME,
           flags | GST_SEEK_FLAG_SEGMENT, GST_SEEK_TYPE_SET, 0,
@@ -615,7 +623,7 @@ static void
 replay_start (GstElement *pipeline, gpointer user_data)
 {
   if (!replay_seek (pipeline, GST_SEEK_FLAG_FLUSH))
-    GST_WARNING_OBJECT (pipeline, "replay cannot seek: it will not loop");
+    GST_INFO_OBJECT (pipeline, "replay source cannot seek: it will not loop");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
 }
 

@@ -27,6 +27,8 @@ typedef struct {
   gchar *relpath;
   gchar *sha256;
   guint64 bytes;
+  gboolean probe;
+  DvrMediaInfo media;
   GError *error;
   DvrStorageFinalizeFunc func;
   gpointer user_data;
@@ -45,7 +47,8 @@ static gboolean
 finalize_job_dispatch (gpointer data)
 {
   FinalizeJob *job = data;
-  job->func (job->relpath, job->sha256, job->bytes, job->error, job->user_data);
+  job->func (job->relpath, job->sha256, job->bytes, job->probe ? &job->media : NULL,
+      job->error, job->user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -61,7 +64,8 @@ finalize_job_run (gpointer data, gpointer pool_data)
   g_autofree gchar *folder = g_path_get_dirname (path);
 
   if (!dvr_file_hash_and_sync (path, &job->sha256, &job->bytes, &job->error) ||
-      !dvr_fsync_directory (folder, &job->error)) {
+      !dvr_fsync_directory (folder, &job->error) ||
+      (job->probe && !dvr_media_probe_segment (path, &job->media, &job->error))) {
     g_prefix_error (&job->error, "finalize %s: ", job->relpath);
   } else if (storage->after_finalize != NULL) {
     storage->after_finalize (storage->after_finalize_data);
@@ -204,9 +208,10 @@ dvr_storage_ensure_day_folders (DvrStorage *storage, const gchar *camera,
 
 void
 dvr_storage_finalize_async (DvrStorage *storage, const gchar *relpath,
-    DvrStorageFinalizeFunc func, gpointer user_data)
+    gboolean probe, DvrStorageFinalizeFunc func, gpointer user_data)
 {
   FinalizeJob *job = g_new0 (FinalizeJob, 1);
+  job->probe = probe;
   job->storage = storage;
   job->relpath = g_strdup (relpath);
   job->func = func;

@@ -13,6 +13,8 @@
 
 #include <gio/gio.h>
 
+#include "dvr-media.h"
+
 G_BEGIN_DECLS
 
 #define DVR_STORAGE_CATALOG_NAME "catalog.sqlite3"
@@ -57,15 +59,20 @@ gboolean dvr_storage_ensure_day_folders (DvrStorage *storage,
 typedef void (*DvrStorageFinalizeFunc) (const gchar *relpath,
                                         const gchar *sha256,
                                         guint64 bytes,
+                                        const DvrMediaInfo *media,
                                         const GError *error,
                                         gpointer user_data);
 
 /* Queues @relpath for the storage thread: SHA-256 over the file, fdatasync,
- * fsync of its folder, then a WAL checkpoint through @checkpoint_func if
- * set.  @func is then called on the main context that created @storage.
- * Finalizations run one at a time, in the order queued. */
+ * fsync of its folder, then the after-finalize hook.  With @probe, the file
+ * is also demuxed to count its frames (for a segment the muxer did not
+ * close, whose in-memory counters may include frames never written); the
+ * callback then gets @media, else NULL.  @func is called on the main
+ * context that created @storage.  Finalizations run one at a time, in the
+ * order queued. */
 void dvr_storage_finalize_async (DvrStorage *storage,
                                  const gchar *relpath,
+                                 gboolean probe,
                                  DvrStorageFinalizeFunc func,
                                  gpointer user_data);
 

@@ -63,9 +63,9 @@ uptime_to_text (JsonObject *reply)
   seconds = json_node_get_double (node);
   if (seconds < 0)
     return g_strdup ("-");
-  if (seconds < 60)
-    return g_strdup_printf ("%.1fs", seconds);
   whole = (guint64) seconds;
+  if (whole < 60)
+    return g_strdup_printf ("%.1fs", (gdouble) (guint64) (seconds * 10) / 10);
   if (whole < 3600)
     return g_strdup_printf ("%um%02us", (guint) (whole / 60), (guint) (whole % 60));
   if (whole < 86400)

@@ -6,8 +6,14 @@
 
 #include <glib/gstdio.h>
 #include <gst/gst.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
+
+#include "dvr-catalog.h"
 
 #include "dvr-storage.h"
 #include "dvr-test-util.h"
@@ -191,6 +197,225 @@ test_control_malformed (void)
   dvr_test_rmtree (folder);
 }
 
+/* Feeds a replay camera through a named pipe: part of a clip, then
+ * silence (a stalled camera), then, on request, the whole clip. */
+typedef struct {
+  gchar *fifo;
+  gchar *clip;
+  gsize clip_len;
+  GMutex lock;
+  GCond cond;
+  gint phase;     /* 0: stalled; 1: close; 2: send the whole clip; 3: done */
+} Writer;
+
+/* Opens the pipe and writes @len bytes; returns the open descriptor.
+ * filesrc opens a pipe twice at start (pull mode is tried first), and a
+ * reader that goes away mid-write leaves EPIPE: then the pipe is opened
+ * afresh and everything written again, to the reader that stays. */
+static int
+send_to_pipe (const gchar *fifo, const gchar *data, gsize len)
+{
+  for (guint attempt = 0; attempt < 5; attempt++) {
+    int fd = open (fifo, O_WRONLY);
+    gsize done = 0;
+    g_assert_cmpint (fd, >=, 0);
+    while (done < len) {
+      ssize_t n = write (fd, data + done, len - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        break;
+      done += n;
+    }
+    if (done == len)
+      return fd;
+    g_test_message ("writer: %s, writing again", g_strerror (errno));
+    close (fd);
+  }
+  g_assert_not_reached ();
+}
+
+static gpointer
+writer_thread (gpointer data)
+{
+  Writer *w = data;
+  /* Enough for a few GOPs, then nothing more: the camera stalls. */
+  int fd = send_to_pipe (w->fifo, w->clip, w->clip_len / 3);
+
+  g_mutex_lock (&w->lock);
+  while (w->phase == 0)
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+  close (fd);
+
+  /* Not before the old reader is gone, or we would write into it. */
+  g_mutex_lock (&w->lock);
+  while (w->phase == 1)
+    g_cond_wait (&w->cond, &w->lock);
+  g_mutex_unlock (&w->lock);
+  close (send_to_pipe (w->fifo, w->clip, w->clip_len));
+  g_mutex_lock (&w->lock);
+  w->phase = 3;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+  return NULL;
+}
+
+static JsonObject *
+wait_for_camera (DvrTestDaemon *daemon, const gchar *name, const gchar *member,
+    const gchar *substring, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (g_get_monotonic_time () < end) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
+    JsonObject *camera;
+    const gchar *value;
+    g_assert_no_error (error);
+    camera = dvr_test_status_camera (status, name);
+    value = json_object_get_string_member_with_default (camera, member, "");
+    if (value != NULL && strstr (value, substring) != NULL)
+      return json_object_ref (status);
+    dvr_test_wait_ms (100);
+  }
+  return NULL;
+}
+
+/* A camera that stops delivering frames (a silent writer on its pipe) is
+ * declared stalled, torn down without blocking dvrd, its gap catalogued and
+ * its partial segment kept; it records again when frames come back; the
+ * other camera records throughout. */
+static void
+test_stall_restart (void)
+{
+  g_autofree gchar *folder = dvr_test_mkdtemp ();
+  g_autofree gchar *fifo = g_build_filename (folder, "camera.pipe", NULL);
+  g_autofree gchar *clip = g_build_filename (folder, "clip.mkv", NULL);
+  g_autofree gchar *config_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrTestDaemon) daemon = NULL;
+  g_autoptr (JsonObject) stalled = NULL;
+  g_autoptr (JsonObject) again = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GPtrArray) gaps = NULL;
+  g_autofree gchar *catalog_path = NULL;
+  Writer w = { 0, };
+  GThread *thread;
+  gint64 steady_frames;
+  guint partial = 0;
+
+  g_assert_true (dvr_test_make_clip (clip, 160, 120, 30, 6, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  w.fifo = fifo;
+  g_assert_true (g_file_get_contents (clip, &w.clip, &w.clip_len, NULL));
+  g_mutex_init (&w.lock);
+  g_cond_init (&w.cond);
+  thread = g_thread_new ("writer", writer_thread, &w);
+
+  config_text = g_strdup_printf (
+      "[recorder]\nstorage = %s\nstall-timeout = 1\nrestart-backoff-min = 0.5\n"
+      "restart-backoff-max = 1\n[control]\nsocket = %s/control.sock\n"
+      "[camera steady]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n"
+      "[camera stuck]\nsource = replay:%s\n", folder, folder, fifo);
+  daemon = dvr_test_daemon_start (folder, config_text, &error);
+  g_assert_no_error (error);
+
+  stalled = wait_for_camera (daemon, "stuck", "last_error", "stalled", 15000);
+  g_assert_nonnull (stalled);
+  steady_frames = json_object_get_int_member (dvr_test_status_camera (stalled, "steady"), "frames_in");
+  /* The stalled pipeline's teardown is blocked in read() on the pipe; dvrd
+   * answers and the other camera records all the same. */
+  dvr_test_wait_ms (1000);
+  {
+    g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
+    JsonObject *steady = dvr_test_status_camera (status, "steady");
+    JsonObject *stuck = dvr_test_status_camera (status, "stuck");
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (steady, "state"), ==, "recording");
+    g_assert_cmpint (json_object_get_int_member (steady, "frames_in"), >=, steady_frames + 8);
+    g_assert_cmpstr (json_object_get_string_member (stuck, "state"), ==, "failed");
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (stuck, "gaps")), ==, 1);
+  }
+
+  /* Frames come back: the writer closes (the blocked teardown ends), and
+   * once dvrd has restarted the camera, sends a whole clip. */
+  g_mutex_lock (&w.lock);
+  w.phase = 1;
+  g_cond_signal (&w.cond);
+  g_mutex_unlock (&w.lock);
+  {
+    gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    gint64 restarts = 0;
+    while (restarts < 1 && g_get_monotonic_time () < end) {
+      g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
+      g_assert_no_error (error);
+      restarts = json_object_get_int_member (dvr_test_status_camera (status, "stuck"), "restarts");
+      dvr_test_wait_ms (50);
+    }
+    g_assert_cmpint (restarts, >=, 1);
+  }
+  g_mutex_lock (&w.lock);
+  w.phase = 2;
+  g_cond_signal (&w.cond);
+  g_mutex_unlock (&w.lock);
+  again = wait_for_camera (daemon, "stuck", "state", "recording", 15000);
+  if (again == NULL) {
+    g_autofree gchar *log = NULL;
+    g_file_get_contents (daemon->log_path, &log, NULL, NULL);
+    g_printerr ("%s\n", log);
+  }
+  g_assert_nonnull (again);
+  g_assert_cmpint (json_object_get_int_member (dvr_test_status_camera (again, "stuck"), "restarts"), >=, 1);
+  g_mutex_lock (&w.lock);
+  while (w.phase != 3)
+    g_cond_wait (&w.cond, &w.lock);
+  g_mutex_unlock (&w.lock);
+  g_thread_join (thread);
+
+  g_assert_cmpint (dvr_test_daemon_stop (daemon, 10000, NULL), ==, 0);
+  /* A pipe cannot loop: the camera may be waiting for a writer again at
+   * SIGTERM; open and close the pipe so that its reader lets go. */
+  {
+    int fd = open (fifo, O_WRONLY | O_NONBLOCK);
+    if (fd >= 0)
+      close (fd);
+  }
+
+  catalog_path = g_build_filename (folder, "catalog.sqlite3", NULL);
+  catalog = dvr_catalog_open (catalog_path, TRUE, &error);
+  g_assert_no_error (error);
+  gaps = dvr_catalog_list_gaps (catalog, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gaps->len, >=, 1);
+  for (guint i = 0; i < gaps->len; i++) {
+    DvrGap *gap = g_ptr_array_index (gaps, i);
+    g_assert_cmpstr (gap->camera, ==, "stuck");
+    g_assert_cmpint (gap->end_utc_ns, >, gap->start_utc_ns);
+  }
+  g_assert_true (g_str_has_prefix (((DvrGap *) g_ptr_array_index (gaps, 0))->reason, "stalled"));
+  segments = dvr_catalog_list_segments (catalog, "stuck", G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < segments->len; i++) {
+    DvrSegment *s = g_ptr_array_index (segments, i);
+    g_autofree gchar *path = g_build_filename (folder, s->path, NULL);
+    DvrTestDecode d;
+    g_assert_true (dvr_test_decode_file (path, &d, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (d.frames, ==, s->frames);
+    partial += s->state == DVR_SEGMENT_STATE_PARTIAL;
+    dvr_test_decode_clear (&d);
+  }
+  /* The segment open when the camera stalled is kept, as partial. */
+  g_assert_cmpuint (partial, >=, 1);
+
+  g_free (w.clip);
+  g_mutex_clear (&w.lock);
+  g_cond_clear (&w.cond);
+  dvr_test_rmtree (folder);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -199,5 +424,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/check-config-ok", test_check_config_ok);
   g_test_add_func ("/daemon/bad-config", test_bad_config);
   g_test_add_func ("/daemon/control-malformed", test_control_malformed);
+  g_test_add_func ("/daemon/stall-restart", test_stall_restart);
   return g_test_run ();
 }

@@ -478,7 +478,7 @@ test_config_bad_replay (void)
   assert_load_fails (f, RECORDER "[camera old]\nsource = replay:@STORAGE@\n",
                      DVR_CONFIG_ERROR_INVALID_VALUE,
                      "test.conf:4: [camera old] source: replay file \"@STORAGE@\" is not a "
-                     "regular file (expected an existing file)");
+                     "regular file (expected an existing file or named pipe)");
   assert_load_fails (f, RECORDER "[camera old]\nsource = replay:clip.mkv\n",
                      DVR_CONFIG_ERROR_INVALID_VALUE,
                      "test.conf:4: [camera old] source: expected replay:FILE with the absolute "

@@ -100,7 +100,7 @@ typedef struct {
 
 static void
 finalized_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
-    const GError *error, gpointer user_data)
+    const DvrMediaInfo *media, const GError *error, gpointer user_data)
 {
   Result *r = user_data;
   r->calls++;
@@ -126,8 +126,8 @@ test_finalize (void)
 
   g_assert_true (dvr_mkdir_durable (folder, &error));
   g_assert_true (g_file_set_contents (file, data, -1, &error));
-  dvr_storage_finalize_async (storage, "front/2026-11-28/a.mkv", finalized_cb, &ok);
-  dvr_storage_finalize_async (storage, "front/2026-11-28/gone.mkv", finalized_cb, &missing);
+  dvr_storage_finalize_async (storage, "front/2026-11-28/a.mkv", FALSE, finalized_cb, &ok);
+  dvr_storage_finalize_async (storage, "front/2026-11-28/gone.mkv", FALSE, finalized_cb, &missing);
   while ((ok.calls == 0 || missing.calls == 0) && g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
 
