@@ -217,8 +217,20 @@ dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **e
     return NULL;
   g_subprocess_launcher_set_stderr_file_path (launcher, daemon->log_path);
   g_subprocess_launcher_set_stdout_file_path (launcher, daemon->log_path);
-  daemon->process = g_subprocess_launcher_spawn (launcher, error, dvrd,
-      "--config", daemon->config_path, NULL);
+  {
+    /* DVRD_WRAPPER: a command line to run dvrd under (valgrind setup). */
+    g_auto (GStrv) wrapper = g_strsplit (g_getenv ("DVRD_WRAPPER") ? g_getenv ("DVRD_WRAPPER") : "", " ", -1);
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+    for (guint i = 0; wrapper[i] != NULL; i++)
+      if (*wrapper[i] != '\0')
+        g_ptr_array_add (argv, wrapper[i]);
+    g_ptr_array_add (argv, (gpointer) dvrd);
+    g_ptr_array_add (argv, "--config");
+    g_ptr_array_add (argv, daemon->config_path);
+    g_ptr_array_add (argv, NULL);
+    daemon->process = g_subprocess_launcher_spawnv (launcher,
+        (const gchar * const *) argv->pdata, error);
+  }
   if (daemon->process == NULL)
     return NULL;
   for (guint i = 0; i < 200; i++) {
