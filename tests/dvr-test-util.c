@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include "dvr-control.h"
 #include "dvr-utils.h"
@@ -200,6 +201,14 @@ dvr_test_status_camera (JsonObject *status, const gchar *name)
   return NULL;
 }
 
+/* A test that fails an assertion aborts without cleanup: the kernel then
+ * kills its dvrd, which must not outlive it and load the machine. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 DvrTestDaemon *
 dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error)
 {
@@ -215,6 +224,7 @@ dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **e
   daemon->log_path = g_build_filename (folder, log_name, NULL);
   if (!g_file_set_contents (daemon->config_path, config_text, -1, error))
     return NULL;
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   g_subprocess_launcher_set_stderr_file_path (launcher, daemon->log_path);
   g_subprocess_launcher_set_stdout_file_path (launcher, daemon->log_path);
   {
