@@ -500,6 +500,12 @@ dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
   maybe_finish_stop (daemon);
 }
 
+gboolean
+dvr_daemon_get_stop_forced (DvrDaemon *daemon)
+{
+  return daemon->stop_forced;
+}
+
 gint64
 dvr_daemon_get_run_id (DvrDaemon *daemon)
 {

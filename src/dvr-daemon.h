@@ -37,4 +37,9 @@ JsonNode *dvr_daemon_build_status (DvrDaemon *daemon);
 
 gint64 dvr_daemon_get_run_id (DvrDaemon *daemon);
 
+/* TRUE when dvr_daemon_stop() gave up waiting (a camera or the disk hung):
+ * something was left for startup recovery, and a helper thread may still be
+ * blocked, so the process should exit without tearing GStreamer down. */
+gboolean dvr_daemon_get_stop_forced (DvrDaemon *daemon);
+
 G_END_DECLS

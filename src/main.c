@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "dvr-config.h"
 #include "dvr-daemon.h"
@@ -134,6 +135,12 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGINT, signal_cb, &ctx);
   dvr_daemon_start (daemon);
   g_main_loop_run (loop);
+  if (dvr_daemon_get_stop_forced (daemon)) {
+    /* A helper thread is stuck in a driver or the disk: freeing the
+     * pipelines or gst_deinit() would wait for it for ever. */
+    g_warning ("exiting with work left for recovery");
+    _exit (EXIT_FAILURE);
+  }
   g_clear_pointer (&daemon, dvr_daemon_free);
   gst_deinit ();
   return EXIT_SUCCESS;
