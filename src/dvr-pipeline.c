@@ -137,7 +137,8 @@ encoder_description (const DvrCameraConfig *camera, GString *out)
         "x264enc tune=zerolatency speed-preset=ultrafast bitrate=%u "
         "key-int-max=%u ! ", camera->bitrate_kbps, camera->keyframe_interval);
   }
-  g_string_append (out, "h264parse ! video/x-h264,stream-format=avc,alignment=au ! ");
+  g_string_append (out, "h264parse ! "
+      "capsfilter name=tail caps=video/x-h264,stream-format=avc,alignment=au");
   return out->str;
 }
 
@@ -171,7 +172,7 @@ dvr_pipeline_describe (const DvrCameraConfig *camera)
       g_string_append_printf (d,
           "filesrc name=source location=\"%s\" ! parsebin ! "
           "capsfilter name=replay_caps caps=\"video/x-h264,stream-format=avc,alignment=au;image/jpeg\" ! "
-          "clocksync ! identity name=frames_in silent=true ! ",
+          "clocksync ! identity name=frames_in silent=true",
           camera->location);
       break;
     case DVR_SOURCE_KIND_V4L2:
@@ -181,8 +182,8 @@ dvr_pipeline_describe (const DvrCameraConfig *camera)
             camera->width, camera->height, camera->framerate_n, camera->framerate_d);
         g_string_append_printf (d,
             "v4l2src name=source device=\"%s\" ! %s ! "
-            "identity name=frames_in silent=true ! "
-            "h264parse ! video/x-h264,stream-format=avc,alignment=au ! ",
+            "identity name=frames_in silent=true ! h264parse ! "
+            "capsfilter name=tail caps=video/x-h264,stream-format=avc,alignment=au",
             camera->location, caps);
       } else {
         g_string_append_printf (d,
@@ -193,8 +194,9 @@ dvr_pipeline_describe (const DvrCameraConfig *camera)
       }
       break;
   }
-  g_string_append (d, "queue name=tail max-size-buffers=0 max-size-bytes=0 "
-      "max-size-time=2000000000");
+  /* No queue before splitmuxsink: its own multiqueue decouples the muxer
+   * and the file from the source, and another thread hand-off per frame
+   * costs measurable CPU (docs/benchmarks.md). */
   return g_string_free (g_steal_pointer (&d), FALSE);
 }
 
@@ -741,6 +743,8 @@ build (DvrPipeline *self, GError **error)
   gst_bin_add (GST_BIN (pipeline), splitmux);
 
   tail = gst_bin_get_by_name (GST_BIN (pipeline), "tail");
+  if (tail == NULL)
+    tail = gst_bin_get_by_name (GST_BIN (pipeline), "frames_in");
   if (!gst_element_link_pads (tail, "src", splitmux, "video")) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
         "cannot link to splitmuxsink");
