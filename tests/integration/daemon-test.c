@@ -80,13 +80,19 @@ test_bad_config (void)
   g_assert_nonnull (strstr (err, "dvr.conf:7:"));
   g_assert_nonnull (strstr (err, "[camera front] framerate"));
   g_assert_nonnull (strstr (err, "\"abc\""));
-  g_assert_cmpuint (g_strv_length (g_strsplit (g_strstrip (err), "\n", -1)), ==, 1);
+  {
+    g_auto (GStrv) lines = g_strsplit (g_strstrip (err), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 1);
+  }
   {
     const gchar *argv[] = { g_getenv ("DVRD"), "--config", config, NULL };
     g_assert_cmpint (dvr_test_run (argv, &out2, &err2), ==, 2);
   }
   g_assert_cmpuint (count_entries (storage), ==, 0);
-  g_assert_false (g_file_test (g_build_filename (folder, "control.sock", NULL), G_FILE_TEST_EXISTS));
+  {
+    g_autofree gchar *socket_path = g_build_filename (folder, "control.sock", NULL);
+    g_assert_false (g_file_test (socket_path, G_FILE_TEST_EXISTS));
+  }
   dvr_test_rmtree (folder);
 }
 
