@@ -57,6 +57,7 @@ struct _DvrPipeline {
   GMainContext *context;     /* the main loop's */
   gboolean teardown_pending; /* a helper thread is setting the pipeline to NULL */
   gboolean stop_requested;   /* dvr_pipeline_stop() came during a teardown */
+  gboolean eos_forced;       /* the stop timeout pushed EOS into splitmuxsink */
 
   gchar *segment;            /* relative path of the open segment */
 
@@ -340,7 +341,6 @@ emit_segment (DvrPipeline *self, const gchar *relpath, DvrSegmentState state,
   segment->camera = g_strdup (self->camera->name);
   segment->path = g_strdup (relpath);
   segment->state = state;
-  segment->seq = 0;
   if (stats != NULL) {
     segment->frames = stats->frames;
     segment->codec = g_strdup (stats->codec ? stats->codec : "h264");
@@ -428,8 +428,6 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
       /* Replay: loop seamlessly; running time goes on across the seek. */
       if (self->state != DVR_PIPELINE_STATE_STOPPING && !replay_seek (self->pipeline, 0))
         dvr_pipeline_fail (self, "replay cannot loop: seek refused");
-      break;
-    case GST_MESSAGE_ASYNC_DONE:
       break;
     default:
       break;
@@ -797,6 +795,7 @@ dvr_pipeline_start (DvrPipeline *self)
       self->teardown_pending)
     return;
   self->stop_requested = FALSE;
+  self->eos_forced = FALSE;
   g_clear_handle_id (&self->restart_source, g_source_remove);
   self->attempt_utc_ns = dvr_utc_now_ns ();
   self->utc_offset_ns = dvr_utc_now_ns () - dvr_monotonic_now_ns ();
@@ -834,13 +833,13 @@ stop_timeout_cb (gpointer user_data)
     self->stop_source = 0;
     return G_SOURCE_REMOVE;
   }
-  if (self->splitmux != NULL && g_object_get_data (G_OBJECT (self->splitmux), "dvr-forced") == NULL) {
+  if (self->splitmux != NULL && !self->eos_forced) {
     /* The source did not forward EOS (stalled): push it into the muxer side
      * directly so the open segment still gets a proper end. */
     g_autoptr (GstPad) pad = gst_element_get_static_pad (self->splitmux, "video");
     GST_WARNING_OBJECT (self->pipeline, "%s: no EOS from the source, forcing it",
         self->camera->name);
-    g_object_set_data (G_OBJECT (self->splitmux), "dvr-forced", GINT_TO_POINTER (1));
+    self->eos_forced = TRUE;
     if (pad != NULL)
       gst_element_call_async (self->pipeline, send_eos_thread, g_steal_pointer (&pad),
           gst_object_unref);
