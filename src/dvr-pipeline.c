@@ -295,7 +295,9 @@ format_location (GstElement *splitmux, guint fragment_id, GstSample *first,
   if (buf != NULL && segment != NULL) {
     GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf) : GST_BUFFER_DTS (buf);
     GstClockTime rt = gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
-    GstClockTime base = gst_element_get_base_time (GST_ELEMENT (self->pipeline));
+    /* Not self->pipeline: a teardown may already have taken it while this
+     * thread still runs.  The sink's base time is the pipeline's. */
+    GstClockTime base = gst_element_get_base_time (splitmux);
     g_mutex_lock (&self->lock);
     self->base_time = base;
     g_mutex_unlock (&self->lock);
@@ -409,8 +411,18 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
       g_autofree gchar *debug = NULL;
       g_autofree gchar *reason = NULL;
       gst_message_parse_error (message, &error, &debug);
-      reason = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
-          error->message);
+      /* An unplugged camera shows up as a resource error from v4l2src whose
+       * text varies ("Failed to allocate a buffer", "Could not read"):
+       * recognise it by domain, source and the node being gone. */
+      if (self->camera->kind == DVR_SOURCE_KIND_V4L2 &&
+          error->domain == GST_RESOURCE_ERROR &&
+          g_strcmp0 (GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), "source") == 0 &&
+          !g_file_test (self->camera->location, G_FILE_TEST_EXISTS))
+        reason = g_strdup_printf ("device %s disconnected (%s)", self->camera->location,
+            error->message);
+      else
+        reason = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
+            error->message);
       GST_DEBUG_OBJECT (self->pipeline, "error debug: %s", debug);
       dvr_pipeline_fail (self, reason);
       break;
@@ -663,8 +675,13 @@ replay_rebase_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstPadProbeReturn
 replay_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
-  DvrPipeline *self = user_data;
-  gst_element_call_async (self->pipeline, replay_start, NULL, NULL);
+  /* The pipeline from the pad, not self->pipeline, which a teardown may
+   * already have taken while this streaming thread runs. */
+  g_autoptr (GstElement) caps = gst_pad_get_parent_element (pad);
+  g_autoptr (GstObject) pipeline = caps ? gst_object_get_parent (GST_OBJECT (caps)) : NULL;
+
+  if (pipeline != NULL)
+    gst_element_call_async (GST_ELEMENT (pipeline), replay_start, NULL, NULL);
   return GST_PAD_PROBE_REMOVE;
 }
 

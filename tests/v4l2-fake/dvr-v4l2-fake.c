@@ -22,6 +22,17 @@
  * frame spacing is exact even when the consumer runs late.  Nothing is ever
  * dropped: sequence numbers have no gaps.
  *
+ * Unplug and replug, driven by the node: when the test unlinks the node, the
+ * camera is unplugged.  DQBUF stat()s the path each time it looks for a frame
+ * (each frame, and at least every 100 ms while it waits for a QBUF); once the
+ * path is gone, every ioctl on the fds already open fails with ENODEV, as
+ * V4L2 does for a disconnected uvcvideo device, and poll()/ppoll() report
+ * POLLERR on them.  The fds stay dead even if the node comes back.  New opens
+ * of the missing path fail with ENOENT by themselves.  Replug: the test
+ * mknods the node again, and the next open of it is a fresh camera (one
+ * camera per process: this also revives fds that are still open from before,
+ * which a real kernel would not do).
+ *
  * Not faked: libv4l2 (it calls syscall()), read() I/O, USERPTR/DMABUF,
  * controls, standards, events, cropping.  Those ioctls fail as a driver
  * without them would (EINVAL for controls, ENOTTY otherwise).
@@ -39,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/videodev2.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -47,6 +59,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +87,8 @@ static struct {
   unsigned long queue_counter;
   unsigned sequence;
   struct timespec start;      /* CLOCK_MONOTONIC time of frame 0 */
+  char device[4096];          /* the node's path, as opened */
+  bool unplugged;             /* the node was unlinked: ioctls fail ENODEV */
 } fake = {
   .lock = PTHREAD_MUTEX_INITIALIZER,
   .cond = PTHREAD_COND_INITIALIZER,
@@ -168,8 +183,19 @@ fake_track_open (const char *path, int fd)
 
   pthread_mutex_lock (&fake.lock);
   if (device != NULL && strcmp (path, device) == 0) {
-    if (fake.n_open_fds == 0)
+    if (fake.n_open_fds == 0 || fake.unplugged) {
+      /* A replug is a new camera: forget the unplugged one's state. */
+      if (fake.unplugged) {
+        fake.streaming = false;
+        fake.generation++;
+        for (unsigned i = 0; i < fake.n_buffers; i++)
+          fake.buffers[i].queued = false;
+        pthread_cond_broadcast (&fake.cond);
+      }
+      fake.unplugged = false;
       fake_configure ();
+      snprintf (fake.device, sizeof fake.device, "%s", device);
+    }
     fake_set_fd (fd, true);
   } else
     fake_set_fd (fd, false); /* fd reused after a close we did not see */
@@ -404,6 +430,19 @@ fake_frame_due (unsigned sequence)
   return due;
 }
 
+/* True once the node has been unlinked (sticky until the next open). */
+static bool
+fake_check_unplugged (void)
+{
+  struct stat st;
+  int saved_errno = errno;
+
+  if (!fake.unplugged && fake.device[0] != '\0' && stat (fake.device, &st) < 0 && errno == ENOENT)
+    fake.unplugged = true;
+  errno = saved_errno;
+  return fake.unplugged;
+}
+
 static int
 fake_dqbuf (int fd, struct v4l2_buffer *info)
 {
@@ -413,6 +452,8 @@ fake_dqbuf (int fd, struct v4l2_buffer *info)
 
   for (;;) {
     int oldest = -1;
+    if (fake_check_unplugged ())
+      return ENODEV;
     if (!fake.streaming || fake.generation != generation)
       return EINVAL;
     for (unsigned i = 0; i < fake.n_buffers; i++)
@@ -440,7 +481,15 @@ fake_dqbuf (int fd, struct v4l2_buffer *info)
     if (nonblocking)
       return EAGAIN;
     if (oldest < 0) {
-      pthread_cond_wait (&fake.cond, &fake.lock);
+      /* Wake now and then to notice an unplug (the cond uses CLOCK_REALTIME). */
+      struct timespec until;
+      clock_gettime (CLOCK_REALTIME, &until);
+      until.tv_nsec += 100000000;
+      if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+      }
+      pthread_cond_timedwait (&fake.cond, &fake.lock, &until);
     } else {
       /* Sleep without the lock, so QBUF/STREAMOFF from other threads run. */
       pthread_mutex_unlock (&fake.lock);
@@ -453,6 +502,8 @@ fake_dqbuf (int fd, struct v4l2_buffer *info)
 static int
 fake_ioctl (int fd, unsigned long request, void *arg)
 {
+  if (fake.unplugged)
+    return ENODEV; /* a disconnected device fails every ioctl */
   switch (request) {
     case VIDIOC_QUERYCAP: {
       struct v4l2_capability *caps = arg;
@@ -614,4 +665,42 @@ ioctl (int fd, unsigned long request, ...)
     return -1;
   }
   return 0;
+}
+
+/* POLLERR on fake fds once unplugged; the node itself always polls ready. */
+static void
+fake_poll_errors (struct pollfd *fds, nfds_t n_fds)
+{
+  pthread_mutex_lock (&fake.lock);
+  for (nfds_t i = 0; fake.n_open_fds > 0 && i < n_fds; i++)
+    if (fds[i].fd >= 0 && fds[i].fd < FAKE_MAX_FDS && fake.fake_fd[fds[i].fd] &&
+        fake_check_unplugged ())
+      fds[i].revents |= POLLERR;
+  pthread_mutex_unlock (&fake.lock);
+}
+
+static int
+fake_poll_count (struct pollfd *fds, nfds_t n_fds, int ret)
+{
+  if (ret < 0)
+    return ret;
+  fake_poll_errors (fds, n_fds);
+  ret = 0;
+  for (nfds_t i = 0; i < n_fds; i++)
+    ret += fds[i].revents != 0;
+  return ret;
+}
+
+int
+poll (struct pollfd *fds, nfds_t n_fds, int timeout)
+{
+  REAL (int, poll, struct pollfd *, nfds_t, int);
+  return fake_poll_count (fds, n_fds, real_poll (fds, n_fds, timeout));
+}
+
+int
+ppoll (struct pollfd *fds, nfds_t n_fds, const struct timespec *timeout, const sigset_t *sigmask)
+{
+  REAL (int, ppoll, struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+  return fake_poll_count (fds, n_fds, real_ppoll (fds, n_fds, timeout, sigmask));
 }
