@@ -14,6 +14,7 @@
 #include "dvr-config.h"
 #include "dvr-daemon.h"
 #include "dvr-pipeline.h"
+#include "dvr-v4l2.h"
 
 #define DEFAULT_CONFIG DVR_SYSCONFDIR "/dvr.conf"
 
@@ -58,6 +59,7 @@ main (int argc, char **argv)
 {
   g_autofree gchar *config_path = NULL;
   g_autofree gchar *check_path = NULL;
+  g_autofree gchar *probe_device = NULL;
   gboolean version = FALSE;
   gboolean print_pipelines = FALSE;
   g_autoptr (GOptionContext) options = NULL;
@@ -71,6 +73,8 @@ main (int argc, char **argv)
       "Configuration file (default " DEFAULT_CONFIG ")", "FILE" },
     { "check-config", 0, 0, G_OPTION_ARG_FILENAME, &check_path,
       "Validate FILE and exit: 0 valid, 2 invalid; records nothing", "FILE" },
+    { "probe", 0, 0, G_OPTION_ARG_FILENAME, &probe_device,
+      "Print what the V4L2 camera DEVICE offers and exit", "DEVICE" },
     { "print-pipelines", 0, 0, G_OPTION_ARG_NONE, &print_pipelines,
       "Print each camera's pipeline and exit", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL },
@@ -91,6 +95,18 @@ main (int argc, char **argv)
   }
   if (version) {
     g_print ("dvrd %s\n", DVR_VERSION);
+    return EXIT_SUCCESS;
+  }
+
+  if (probe_device != NULL) {
+    g_autoptr (DvrV4l2Probe) probe = dvr_v4l2_probe (probe_device, &error);
+    g_autofree gchar *text = NULL;
+    if (probe == NULL) {
+      g_printerr ("dvrd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+    text = dvr_v4l2_probe_to_string (probe);
+    g_print ("%s", text);
     return EXIT_SUCCESS;
   }
 

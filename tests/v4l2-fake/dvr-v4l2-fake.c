@@ -13,8 +13,13 @@
  * (and every dup of such an fd: the buffer pool dups it) is "fake", and only
  * those fds get the fake ioctl/mmap; everything else passes straight to libc.
  *
- * What the camera does: one format, YUYV, DVR_V4L2_FAKE_SIZE=WxH (default
- * 320x240) at DVR_V4L2_FAKE_FPS=N (default 30), MMAP streaming only.  Each
+ * What the camera does: the formats in DVR_V4L2_FAKE_FORMATS (a comma list
+ * of YUYV, MJPG and H264, in the order ENUM_FMT gives them; default YUYV),
+ * each at the one size DVR_V4L2_FAKE_SIZE=WxH (default 320x240) and the one
+ * rate DVR_V4L2_FAKE_FPS=N (default 30), MMAP streaming only.  S_FMT/TRY_FMT
+ * accept any advertised format.  Known gap: the frames are always YUYV data,
+ * whatever format was set, so MJPG/H264 exist for probing and format choice,
+ * not for decoding.  Each
  * buffer is a memfd; a frame is a grey ramp with a white bar that moves every
  * frame, so consecutive frames always differ.  Because poll() on the node is
  * always ready, DQBUF blocks until the next frame is due (as a blocking real
@@ -33,9 +38,20 @@
  * camera per process: this also revives fds that are still open from before,
  * which a real kernel would not do).
  *
- * Not faked: libv4l2 (it calls syscall()), read() I/O, USERPTR/DMABUF,
- * controls, standards, events, cropping.  Those ioctls fail as a driver
- * without them would (EINVAL for controls, ENOTTY otherwise).
+ * Controls, as a fixed vehicle camera has them: Brightness (integer),
+ * White Balance, Automatic (boolean), Power Line Frequency (menu) and Auto
+ * Exposure (menu), through QUERYCTRL (V4L2_CTRL_FLAG_NEXT_CTRL enumerates
+ * them), QUERYMENU, G_CTRL and S_CTRL; values are kept per camera.  Any other
+ * control is EINVAL.
+ *
+ * libv4l2 and libv4lconvert do not call open/ioctl/mmap/dup/close but issue
+ * the system calls through syscall(), so syscall() is interposed too: openat
+ * (and open) of the fake path, and ioctl, mmap, dup and close of fake fds are
+ * handled as above; every other call is forwarded unchanged.
+ *
+ * Not faked: read() I/O, USERPTR/DMABUF, extended controls, standards,
+ * events, cropping.  Those ioctls fail as a driver without them would
+ * (EINVAL for controls, ENOTTY otherwise).
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -60,11 +76,37 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define FAKE_MAX_FDS 4096 /* fds above this are never fake: fine for tests */
 #define FAKE_MAX_BUFFERS 32
+#define FAKE_MAX_FORMATS 8
+
+/* The camera's controls, in id order so NEXT_CTRL can walk the table. */
+typedef struct {
+  unsigned id;
+  unsigned type;
+  const char *name;
+  int minimum, maximum, step, default_value;
+  const char *const *menu; /* item names for menus, indexed from minimum */
+} FakeControl;
+
+static const char *const power_line_menu[] = { "Disabled", "50 Hz", "60 Hz", "Auto" };
+static const char *const exposure_menu[] = {
+  "Auto Mode", "Manual Mode", "Shutter Priority Mode", "Aperture Priority Mode"
+};
+
+static const FakeControl fake_controls[] = {
+  { V4L2_CID_BRIGHTNESS, V4L2_CTRL_TYPE_INTEGER, "Brightness", 0, 255, 1, 128, NULL },
+  { V4L2_CID_AUTO_WHITE_BALANCE, V4L2_CTRL_TYPE_BOOLEAN, "White Balance, Automatic",
+    0, 1, 1, 1, NULL },
+  { V4L2_CID_POWER_LINE_FREQUENCY, V4L2_CTRL_TYPE_MENU, "Power Line Frequency",
+    0, 3, 1, 1, power_line_menu },
+  { V4L2_CID_EXPOSURE_AUTO, V4L2_CTRL_TYPE_MENU, "Auto Exposure", 0, 3, 1, 0, exposure_menu },
+};
+#define FAKE_N_CONTROLS (sizeof fake_controls / sizeof fake_controls[0])
 
 typedef struct {
   int memfd;
@@ -78,6 +120,10 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   unsigned width, height, fps;
+  unsigned formats[FAKE_MAX_FORMATS]; /* fourccs, in ENUM_FMT order */
+  unsigned n_formats;
+  unsigned pixelformat;               /* the one set by S_FMT */
+  int control_values[FAKE_N_CONTROLS];
   bool fake_fd[FAKE_MAX_FDS];
   unsigned n_open_fds;
   FakeBuffer buffers[FAKE_MAX_BUFFERS];
@@ -126,6 +172,74 @@ fake_configure (void)
     fake.fps = (unsigned) atoi (fps);
   if (fake.fps == 0)
     fake.fps = 30;
+
+  const char *formats = getenv ("DVR_V4L2_FAKE_FORMATS");
+  fake.n_formats = 0;
+  if (formats != NULL) {
+    char list[256];
+    char *saveptr = NULL;
+    snprintf (list, sizeof list, "%s", formats);
+    for (char *name = strtok_r (list, ",", &saveptr); name != NULL && fake.n_formats < FAKE_MAX_FORMATS;
+         name = strtok_r (NULL, ",", &saveptr)) {
+      if (strcmp (name, "YUYV") == 0)
+        fake.formats[fake.n_formats++] = V4L2_PIX_FMT_YUYV;
+      else if (strcmp (name, "MJPG") == 0)
+        fake.formats[fake.n_formats++] = V4L2_PIX_FMT_MJPEG;
+      else if (strcmp (name, "H264") == 0)
+        fake.formats[fake.n_formats++] = V4L2_PIX_FMT_H264;
+      /* Unknown names are skipped: the test sees the format missing. */
+    }
+  }
+  if (fake.n_formats == 0)
+    fake.formats[fake.n_formats++] = V4L2_PIX_FMT_YUYV;
+  fake.pixelformat = fake.formats[0];
+  for (unsigned i = 0; i < FAKE_N_CONTROLS; i++)
+    fake.control_values[i] = fake_controls[i].default_value;
+}
+
+static bool
+fake_has_format (unsigned fourcc)
+{
+  for (unsigned i = 0; i < fake.n_formats; i++)
+    if (fake.formats[i] == fourcc)
+      return true;
+  return false;
+}
+
+static int
+fake_find_control (unsigned id)
+{
+  for (unsigned i = 0; i < FAKE_N_CONTROLS; i++)
+    if (fake_controls[i].id == id)
+      return (int) i;
+  return -1;
+}
+
+static int
+fake_queryctrl (struct v4l2_queryctrl *query)
+{
+  int index = -1;
+
+  if (query->id & V4L2_CTRL_FLAG_NEXT_CTRL) {
+    unsigned after = query->id & ~(V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND);
+    for (unsigned i = 0; i < FAKE_N_CONTROLS && index < 0; i++)
+      if (fake_controls[i].id > after)
+        index = (int) i;
+  } else
+    index = fake_find_control (query->id);
+  if (index < 0)
+    return EINVAL;
+
+  const FakeControl *control = &fake_controls[index];
+  memset (query, 0, sizeof *query);
+  query->id = control->id;
+  query->type = control->type;
+  snprintf ((char *) query->name, sizeof query->name, "%s", control->name);
+  query->minimum = control->minimum;
+  query->maximum = control->maximum;
+  query->step = control->step;
+  query->default_value = control->default_value;
+  return 0;
 }
 
 static bool
@@ -351,7 +465,7 @@ fake_fill_format (struct v4l2_pix_format *pix)
   memset (pix, 0, sizeof *pix);
   pix->width = fake.width;
   pix->height = fake.height;
-  pix->pixelformat = V4L2_PIX_FMT_YUYV;
+  pix->pixelformat = fake.pixelformat;
   pix->field = V4L2_FIELD_NONE;
   pix->bytesperline = fake.width * 2;
   pix->sizeimage = fake.width * fake.height * 2;
@@ -518,17 +632,20 @@ fake_ioctl (int fd, unsigned long request, void *arg)
     }
     case VIDIOC_ENUM_FMT: {
       struct v4l2_fmtdesc *desc = arg;
-      if (desc->index != 0 || desc->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+      if (desc->index >= fake.n_formats || desc->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
         return EINVAL;
+      unsigned fourcc = fake.formats[desc->index];
       memset (desc->description, 0, sizeof desc->description);
-      snprintf ((char *) desc->description, sizeof desc->description, "YUYV 4:2:2");
-      desc->flags = 0;
-      desc->pixelformat = V4L2_PIX_FMT_YUYV;
+      snprintf ((char *) desc->description, sizeof desc->description, "%s",
+          fourcc == V4L2_PIX_FMT_H264 ? "H.264" :
+          fourcc == V4L2_PIX_FMT_MJPEG ? "Motion-JPEG" : "YUYV 4:2:2");
+      desc->flags = fourcc == V4L2_PIX_FMT_YUYV ? 0 : V4L2_FMT_FLAG_COMPRESSED;
+      desc->pixelformat = fourcc;
       return 0;
     }
     case VIDIOC_ENUM_FRAMESIZES: {
       struct v4l2_frmsizeenum *size = arg;
-      if (size->index != 0 || size->pixel_format != V4L2_PIX_FMT_YUYV)
+      if (size->index != 0 || !fake_has_format (size->pixel_format))
         return EINVAL;
       size->type = V4L2_FRMSIZE_TYPE_DISCRETE;
       size->discrete.width = fake.width;
@@ -537,7 +654,7 @@ fake_ioctl (int fd, unsigned long request, void *arg)
     }
     case VIDIOC_ENUM_FRAMEINTERVALS: {
       struct v4l2_frmivalenum *interval = arg;
-      if (interval->index != 0 || interval->pixel_format != V4L2_PIX_FMT_YUYV ||
+      if (interval->index != 0 || !fake_has_format (interval->pixel_format) ||
           interval->width != fake.width || interval->height != fake.height)
         return EINVAL;
       interval->type = V4L2_FRMIVAL_TYPE_DISCRETE;
@@ -548,11 +665,23 @@ fake_ioctl (int fd, unsigned long request, void *arg)
     case VIDIOC_G_FMT:
     case VIDIOC_S_FMT:
     case VIDIOC_TRY_FMT: {
-      /* Whatever was asked, the one format is the answer, as drivers do. */
+      /* Any advertised pixel format is taken, at the one size, as drivers
+       * do; an unknown one keeps the current format. */
       struct v4l2_format *format = arg;
       if (format->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
         return EINVAL;
+      unsigned pixelformat = fake.pixelformat;
+      if (request != VIDIOC_G_FMT && fake_has_format (format->fmt.pix.pixelformat))
+        pixelformat = format->fmt.pix.pixelformat;
+      if (request == VIDIOC_S_FMT) {
+        if (fake.n_buffers > 0 && pixelformat != fake.pixelformat)
+          return EBUSY;
+        fake.pixelformat = pixelformat;
+      }
+      unsigned current = fake.pixelformat;
+      fake.pixelformat = pixelformat;
       fake_fill_format (&format->fmt.pix);
+      fake.pixelformat = current;
       return 0;
     }
     case VIDIOC_G_PARM:
@@ -581,10 +710,39 @@ fake_ioctl (int fd, unsigned long request, void *arg)
     case VIDIOC_S_INPUT:
       return *(int *) arg == 0 ? 0 : EINVAL;
     case VIDIOC_QUERYCTRL:
+      return fake_queryctrl (arg);
+    case VIDIOC_QUERYMENU: {
+      struct v4l2_querymenu *item = arg;
+      int index = fake_find_control (item->id);
+      if (index < 0 || fake_controls[index].menu == NULL ||
+          (int) item->index < fake_controls[index].minimum ||
+          (int) item->index > fake_controls[index].maximum)
+        return EINVAL;
+      memset (item->name, 0, sizeof item->name);
+      snprintf ((char *) item->name, sizeof item->name, "%s",
+          fake_controls[index].menu[item->index - (unsigned) fake_controls[index].minimum]);
+      return 0;
+    }
+    case VIDIOC_G_CTRL: {
+      struct v4l2_control *control = arg;
+      int index = fake_find_control (control->id);
+      if (index < 0)
+        return EINVAL;
+      control->value = fake.control_values[index];
+      return 0;
+    }
+    case VIDIOC_S_CTRL: {
+      struct v4l2_control *control = arg;
+      int index = fake_find_control (control->id);
+      if (index < 0)
+        return EINVAL;
+      if (control->value < fake_controls[index].minimum ||
+          control->value > fake_controls[index].maximum)
+        return ERANGE;
+      fake.control_values[index] = control->value;
+      return 0;
+    }
     case VIDIOC_QUERY_EXT_CTRL:
-    case VIDIOC_QUERYMENU:
-    case VIDIOC_G_CTRL:
-    case VIDIOC_S_CTRL:
     case VIDIOC_G_EXT_CTRLS:
     case VIDIOC_S_EXT_CTRLS:
     case VIDIOC_TRY_EXT_CTRLS:
@@ -703,4 +861,47 @@ ppoll (struct pollfd *fds, nfds_t n_fds, const struct timespec *timeout, const s
 {
   REAL (int, ppoll, struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
   return fake_poll_count (fds, n_fds, real_ppoll (fds, n_fds, timeout, sigmask));
+}
+
+/* libv4l2 and libv4lconvert make their device calls with syscall(); every
+ * argument of the calls we handle fits a long, and forwarding six longs is
+ * how the x86-64 and aarch64 ABIs pass any syscall's arguments. */
+long
+syscall (long number, ...)
+{
+  va_list args;
+  long a[6];
+  REAL (long, syscall, long, ...);
+
+  va_start (args, number);
+  for (int i = 0; i < 6; i++)
+    a[i] = va_arg (args, long);
+  va_end (args);
+
+  switch (number) {
+#ifdef SYS_open
+    case SYS_open:
+      return fake_track_open ((const char *) a[0],
+          (int) real_syscall (number, a[0], a[1], a[2], a[3], a[4], a[5]));
+#endif
+    case SYS_openat:
+      return fake_track_open ((const char *) a[1],
+          (int) real_syscall (number, a[0], a[1], a[2], a[3], a[4], a[5]));
+    case SYS_dup:
+      return fake_track_dup ((int) a[0], (int) real_syscall (number, a[0]));
+    case SYS_close:
+      return close ((int) a[0]);
+    case SYS_mmap: {
+      void *ret = fake_mmap ((void *) a[0], (size_t) a[1], (int) a[2], (int) a[3], (int) a[4],
+          (off_t) a[5]);
+      return ret == MAP_FAILED ? -1 : (long) ret;
+    }
+    case SYS_ioctl:
+      if (fake_is_fd ((int) a[0]))
+        return ioctl ((int) a[0], (unsigned long) a[1], (void *) a[2]);
+      break;
+    default:
+      break;
+  }
+  return real_syscall (number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
