@@ -209,6 +209,31 @@ die_with_parent (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
+JsonObject *
+dvr_test_daemon_wait (DvrTestDaemon *daemon, guint timeout_ms,
+    DvrTestStatusFunc func, gpointer user_data)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
+    g_assert_no_error (error);
+    if (func (status, user_data))
+      return g_steal_pointer (&status);
+    dvr_test_wait_ms (20);
+  }
+  return NULL;
+}
+
+void
+dvr_test_daemon_print_log (DvrTestDaemon *daemon)
+{
+  g_autofree gchar *log = NULL;
+  g_file_get_contents (daemon->log_path, &log, NULL, NULL);
+  g_printerr ("dvrd log:\n%s\n", log ? log : "");
+}
+
 DvrTestDaemon *
 dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error)
 {

@@ -58,6 +58,15 @@ JsonObject *dvr_test_daemon_status (DvrTestDaemon *daemon, GError **error);
 /* The camera named @name in a status reply (borrowed), or NULL. */
 JsonObject *dvr_test_status_camera (JsonObject *status, const gchar *name);
 
+/* Polls "status" every 20 ms until @func accepts a reply, and returns that
+ * reply (new ref), or NULL after @timeout_ms. */
+typedef gboolean (*DvrTestStatusFunc) (JsonObject *status, gpointer user_data);
+JsonObject *dvr_test_daemon_wait (DvrTestDaemon *daemon, guint timeout_ms,
+                                  DvrTestStatusFunc func, gpointer user_data);
+
+/* Prints dvrd's log on stderr (for a failing test). */
+void dvr_test_daemon_print_log (DvrTestDaemon *daemon);
+
 /* Runs a command line, returns its exit status, stdout and stderr. */
 gint dvr_test_run (const gchar * const *argv, gchar **out, gchar **err);
 

@@ -276,24 +276,27 @@ writer_thread (gpointer data)
   return NULL;
 }
 
+typedef struct {
+  const gchar *camera;
+  const gchar *member;
+  const gchar *substring;
+} CameraMatch;
+
+static gboolean
+camera_matches (JsonObject *status, gpointer user_data)
+{
+  const CameraMatch *m = user_data;
+  JsonObject *camera = dvr_test_status_camera (status, m->camera);
+  const gchar *value = json_object_get_string_member_with_default (camera, m->member, "");
+  return value != NULL && strstr (value, m->substring) != NULL;
+}
+
 static JsonObject *
 wait_for_camera (DvrTestDaemon *daemon, const gchar *name, const gchar *member,
     const gchar *substring, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (g_get_monotonic_time () < end) {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
-    JsonObject *camera;
-    const gchar *value;
-    g_assert_no_error (error);
-    camera = dvr_test_status_camera (status, name);
-    value = json_object_get_string_member_with_default (camera, member, "");
-    if (value != NULL && strstr (value, substring) != NULL)
-      return json_object_ref (status);
-    dvr_test_wait_ms (100);
-  }
-  return NULL;
+  CameraMatch m = { name, member, substring };
+  return dvr_test_daemon_wait (daemon, timeout_ms, camera_matches, &m);
 }
 
 /* A camera that stops delivering frames (a silent writer on its pipe) is
@@ -376,11 +379,8 @@ test_stall_restart (void)
   g_cond_signal (&w.cond);
   g_mutex_unlock (&w.lock);
   again = wait_for_camera (daemon, "stuck", "state", "recording", 15000);
-  if (again == NULL) {
-    g_autofree gchar *log = NULL;
-    g_file_get_contents (daemon->log_path, &log, NULL, NULL);
-    g_printerr ("%s\n", log);
-  }
+  if (again == NULL)
+    dvr_test_daemon_print_log (daemon);
   g_assert_nonnull (again);
   g_assert_cmpint (json_object_get_int_member (dvr_test_status_camera (again, "stuck"), "restarts"), >=, 1);
   g_mutex_lock (&w.lock);

@@ -112,11 +112,8 @@ test_record (void)
   g_assert_no_error (error);
   fixture.run_id = json_object_get_int_member (fixture.status_late, "run");
   fixture.exit_status = dvr_test_daemon_stop (daemon, 10000, &fixture.stop_ms);
-  if (fixture.exit_status != 0) {
-    g_autofree gchar *log = NULL;
-    g_file_get_contents (daemon->log_path, &log, NULL, NULL);
-    g_printerr ("dvrd log:\n%s\n", log);
-  }
+  if (fixture.exit_status != 0)
+    dvr_test_daemon_print_log (daemon);
   g_assert_cmpint (fixture.exit_status, ==, 0);
 }
 

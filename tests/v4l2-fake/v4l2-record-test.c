@@ -44,29 +44,19 @@ get_status (DvrTestDaemon *daemon)
   return status;
 }
 
+static gboolean
+fake_recording (JsonObject *status, gpointer user_data)
+{
+  const gchar *state = json_object_get_string_member (dvr_test_status_camera (status, "fake"), "state");
+  return (g_strcmp0 (state, "recording") == 0) == GPOINTER_TO_INT (user_data);
+}
+
 /* Polls until "fake" is (@recording) or is not (!@recording) recording;
  * returns that status, or NULL after @timeout_ms. */
 static JsonObject *
 wait_for_fake (DvrTestDaemon *daemon, gboolean recording, guint timeout_ms)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (g_get_monotonic_time () < end) {
-    g_autoptr (JsonObject) status = get_status (daemon);
-    const gchar *state = json_object_get_string_member (dvr_test_status_camera (status, "fake"), "state");
-    if ((g_strcmp0 (state, "recording") == 0) == recording)
-      return g_steal_pointer (&status);
-    dvr_test_wait_ms (20);
-  }
-  return NULL;
-}
-
-static void
-print_log (DvrTestDaemon *daemon)
-{
-  g_autofree gchar *log = NULL;
-  g_file_get_contents (daemon->log_path, &log, NULL, NULL);
-  g_printerr ("dvrd log:\n%s\n", log);
+  return dvr_test_daemon_wait (daemon, timeout_ms, fake_recording, GINT_TO_POINTER (recording));
 }
 
 static void
@@ -124,7 +114,7 @@ test_unplug_replug (void)
   /* Plugged in: it records. */
   before = wait_for_fake (daemon, TRUE, 10000);
   if (before == NULL)
-    print_log (daemon);
+    dvr_test_daemon_print_log (daemon);
   g_assert_nonnull (before);
   frames_before = json_object_get_int_member (dvr_test_status_camera (before, "fake"), "frames_in");
   dvr_test_wait_ms (4000);
@@ -139,7 +129,7 @@ test_unplug_replug (void)
   unplugged = wait_for_fake (daemon, FALSE, 2000);
   detect_ms = (g_get_monotonic_time () - t0) / 1000;
   if (unplugged == NULL)
-    print_log (daemon);
+    dvr_test_daemon_print_log (daemon);
   g_assert_nonnull (unplugged);
   g_test_message ("unplug detected after %" G_GINT64_FORMAT " ms", detect_ms);
   /* The gap is catalogued just after the state changes: poll a little. */
@@ -179,7 +169,7 @@ test_unplug_replug (void)
   replugged = wait_for_fake (daemon, TRUE, 3000);
   recover_ms = (g_get_monotonic_time () - t0) / 1000;
   if (replugged == NULL)
-    print_log (daemon);
+    dvr_test_daemon_print_log (daemon);
   g_assert_nonnull (replugged);
   g_test_message ("recording again %" G_GINT64_FORMAT " ms after the replug", recover_ms);
   g_assert_cmpint (json_object_get_int_member (dvr_test_status_camera (replugged, "fake"), "restarts"), >=, 1);
@@ -194,7 +184,7 @@ test_unplug_replug (void)
   }
   exit_status = dvr_test_daemon_stop (daemon, 10000, NULL);
   if (exit_status != 0)
-    print_log (daemon);
+    dvr_test_daemon_print_log (daemon);
   g_assert_cmpint (exit_status, ==, 0);
 
   /* The catalog: one closed gap for "fake" spanning the unplug, none for
