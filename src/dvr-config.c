@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/videodev2.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,7 +49,6 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define DEFAULT_FRAMERATE_N 30
 #define DEFAULT_FRAMERATE_D 1
 #define DEFAULT_RECORD DVR_RECORD_MODE_AUTO
-#define DEFAULT_ENCODER "x264enc"
 #define DEFAULT_BITRATE_KBPS 4000
 
 #define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
@@ -85,13 +85,27 @@ static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
 
 static const gchar *const camera_keys[] = {
   "source", "width", "height", "framerate", "record", "encoder", "bitrate",
-  "keyframe-interval", "pattern", NULL
+  "keyframe-interval", "pattern", "mjpeg", "power-line-frequency", "exposure",
+  "white-balance", "brightness", NULL
 };
 
 /* Indexed by DvrRecordMode. */
 static const gchar *const record_modes[] = { "auto", "passthrough", "encode", NULL };
 
-static const gchar *const encoders[] = { "x264enc", "openh264enc", NULL };
+/* auto: a hardware (V4L2 memory-to-memory) encoder when GStreamer has one,
+ * else x264enc; the pipeline resolves it. */
+static const gchar *const encoders[] = { "auto", "x264enc", "openh264enc", "v4l2h264enc", NULL };
+
+static const gchar *const mjpeg_modes[] = { "store", "transcode", NULL };
+
+/* Camera controls by name, each list indexed by its V4L2 menu value
+ * (linux/videodev2.h: enum v4l2_power_line_frequency, v4l2_exposure_auto_type). */
+static const gchar *const power_line_values[] = { "disabled", "50", "60", "auto", NULL };
+static const gchar *const exposure_values[] = {
+  "auto", "manual", "shutter-priority", "aperture-priority", NULL
+};
+/* V4L2_CID_AUTO_WHITE_BALANCE is a boolean: 0 manual, 1 auto. */
+static const gchar *const white_balance_values[] = { "manual", "auto", NULL };
 
 /* videotestsrc's GstVideoTestSrcPattern nicknames in GStreamer 1.22.  Kept
  * here rather than asked of GStreamer so that the configuration is checked
@@ -922,6 +936,59 @@ parse_framerate (const gchar *text, gint *n_out, gint *d_out)
   return TRUE;
 }
 
+static void
+add_control (DvrCameraConfig *camera, guint32 id, gint32 value)
+{
+  DvrControlValue control = { .id = id, .value = value };
+  g_array_append_val (camera->controls, control);
+}
+
+/* A control set by name: the value is its index in @choices. */
+static gboolean
+get_control_choice (ConfigParser *parser,
+                    const ScanGroup *group,
+                    DvrCameraConfig *camera,
+                    const gchar *key,
+                    guint32 id,
+                    const gchar *const *choices,
+                    GError **error)
+{
+  guint index = G_MAXUINT;
+
+  if (!get_choice (parser, group, key, choices, &index, error))
+    return FALSE;
+  if (index != G_MAXUINT)
+    add_control (camera, id, (gint32) index);
+  return TRUE;
+}
+
+/* A control set as a number; the camera's own range is checked at start. */
+static gboolean
+get_control_int (ConfigParser *parser,
+                 const ScanGroup *group,
+                 DvrCameraConfig *camera,
+                 const gchar *key,
+                 guint32 id,
+                 GError **error)
+{
+  g_autofree gchar *value = NULL;
+  guint line;
+  guint64 number;
+  gboolean negative;
+
+  if (!lookup_value (parser, group, key, &value, &line, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  negative = value[0] == '-';
+  if (!parse_uint (value + (negative ? 1 : 0), G_MAXINT32, &number))
+    return set_expected_error (error, parser, line, group->name, key,
+                               "an integer in the camera's range (dvrd --probe shows it)",
+                               value);
+  add_control (camera, id, negative ? -(gint32) number : (gint32) number);
+  return TRUE;
+}
+
 static gboolean
 parse_camera (ConfigParser *parser,
               const ScanGroup *group,
@@ -935,6 +1002,7 @@ parse_camera (ConfigParser *parser,
   guint line;
   guint record = DEFAULT_RECORD;
   guint encoder = 0;
+  guint mjpeg = 0;
 
   if (!is_camera_name (name)) {
     g_autofree gchar *quoted = quote_text (name);
@@ -979,6 +1047,22 @@ parse_camera (ConfigParser *parser,
   if (!get_choice (parser, group, "encoder", encoders, &encoder, error))
     return FALSE;
   camera->encoder = g_strdup (encoders[encoder]);
+  if (!get_choice (parser, group, "mjpeg", mjpeg_modes, &mjpeg, error))
+    return FALSE;
+  camera->transcode_mjpeg = mjpeg == 1;
+  camera->controls = g_array_new (FALSE, FALSE, sizeof (DvrControlValue));
+  if (!get_control_choice (parser, group, camera, "power-line-frequency",
+                           V4L2_CID_POWER_LINE_FREQUENCY, power_line_values, error) ||
+      !get_control_choice (parser, group, camera, "exposure", V4L2_CID_EXPOSURE_AUTO,
+                           exposure_values, error) ||
+      !get_control_choice (parser, group, camera, "white-balance", V4L2_CID_AUTO_WHITE_BALANCE,
+                           white_balance_values, error) ||
+      !get_control_int (parser, group, camera, "brightness", V4L2_CID_BRIGHTNESS, error))
+    return FALSE;
+  if (camera->kind != DVR_SOURCE_KIND_V4L2 && camera->controls->len > 0)
+    add_warning (parser, group->line, group->name, NULL,
+                 "camera controls (power-line-frequency, exposure, white-balance, "
+                 "brightness) only apply to V4L2 cameras, ignored");
   if (!get_uint (parser, group, "bitrate", "kbit/s", BITRATE_MIN_KBPS, BITRATE_MAX_KBPS,
                  &camera->bitrate_kbps, error))
     return FALSE;
@@ -1195,6 +1279,8 @@ dvr_camera_config_free (DvrCameraConfig *camera)
   g_free (camera->location);
   g_free (camera->pattern);
   g_free (camera->encoder);
+  if (camera->controls != NULL)
+    g_array_unref (camera->controls);
   g_free (camera);
 }
 

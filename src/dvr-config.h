@@ -33,6 +33,12 @@ typedef enum {
   DVR_RECORD_MODE_ENCODE,      /* always raw video encoded to H.264 */
 } DvrRecordMode;
 
+/* A camera control to set at every start: V4L2 control id and value. */
+typedef struct {
+  guint32 id;           /* V4L2_CID_* */
+  gint32 value;
+} DvrControlValue;
+
 typedef struct {
   gchar *name;          /* from the group name "[camera NAME]": [a-z0-9_-], 1..32 chars */
   DvrSourceKind kind;
@@ -44,7 +50,9 @@ typedef struct {
   gint framerate_n;
   gint framerate_d;
   DvrRecordMode record;
-  gchar *encoder;       /* "x264enc" or "openh264enc" */
+  gboolean transcode_mjpeg; /* mjpeg = transcode: MJPEG decoded and encoded to H.264 */
+  GArray *controls;     /* of DvrControlValue, in the file's order; V4L2 only */
+  gchar *encoder;       /* "auto", "x264enc", "openh264enc" or "v4l2h264enc" */
   guint bitrate_kbps;   /* encoder target, kbit/s */
   guint keyframe_interval; /* frames between keyframes when encoding */
   guint index;          /* position in the file, 0-based */

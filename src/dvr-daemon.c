@@ -325,6 +325,8 @@ dvr_daemon_build_status (DvrDaemon *daemon)
     json_builder_set_member_name (b, "write_failures");
     json_builder_add_int_value (b, camera->write_failures);
     json_add_string_or_null (b, "last_error", dvr_pipeline_get_last_error (p));
+    json_add_string_or_null (b, "capture", dvr_pipeline_get_capture (p));
+    json_add_string_or_null (b, "control_error", dvr_pipeline_get_control_error (p));
     json_builder_set_member_name (b, "gaps");
     json_builder_begin_array (b);
     for (guint j = 0; gaps != NULL && j < gaps->len; j++) {

@@ -6,6 +6,10 @@
 
 #include "dvr-pipeline.h"
 #include "dvr-utils.h"
+#include "dvr-v4l2.h"
+
+#include <gio/gio.h>
+#include <linux/videodev2.h>
 
 GST_DEBUG_CATEGORY_STATIC (dvr_pipeline_debug);
 #define GST_CAT_DEFAULT dvr_pipeline_debug
@@ -18,6 +22,12 @@ GST_DEBUG_CATEGORY_STATIC (dvr_pipeline_debug);
 /* ...and after this long the pipeline is torn down, the open segment kept as
  * partial.  Together they keep SIGTERM-to-exit under 5 s. */
 #define STOP_TEARDOWN_MS 3500
+/* A failed source (an unplugged camera): how long the rest of the pipeline
+ * gets to close the open segment behind the last frame before teardown. */
+#define DRAIN_TIMEOUT_MS 1500
+/* How often a restart looks for an unplugged camera's node: a replugged
+ * camera records again within a poll and a start, not after a backoff. */
+#define DEVICE_POLL_MS 250
 
 /* Per-fragment counters, filled on the muxer's video sink pad (streaming
  * thread) and read on the main loop, under the lock. */
@@ -58,8 +68,18 @@ struct _DvrPipeline {
   gboolean teardown_pending; /* a helper thread is setting the pipeline to NULL */
   gboolean stop_requested;   /* dvr_pipeline_stop() came during a teardown */
   gboolean eos_forced;       /* the stop timeout pushed EOS into splitmuxsink */
+  gboolean draining;         /* failed source: EOS sent to close the open segment */
 
   gchar *segment;            /* relative path of the open segment */
+
+  /* V4L2: what this start's probe chose (prepare_thread), and how the
+   * controls went.  A probe abandoned by a stop or a timeout still runs;
+   * its result is dropped by generation. */
+  DvrV4l2Choice choice;
+  gchar *capture;            /* dvr_v4l2_choice_to_string(), NULL until chosen */
+  gchar *control_error;      /* NULL when every control was set */
+  guint prepare_generation;
+  guint prepares_in_flight;
 
   guint64 frames_recorded;
   guint segments;
@@ -124,10 +144,30 @@ set_state (DvrPipeline *self, DvrPipelineState state)
   self->state = state;
 }
 
+/* encoder = auto: a V4L2 memory-to-memory encoder when GStreamer registered
+ * one (v4l2h264enc exists only on a machine with such a device), else x264. */
+static const gchar *
+resolve_encoder (const gchar *encoder)
+{
+  if (g_strcmp0 (encoder, "auto") == 0 || encoder == NULL) {
+    g_autoptr (GstElementFactory) hardware = gst_element_factory_find ("v4l2h264enc");
+    return hardware != NULL ? "v4l2h264enc" : "x264enc";
+  }
+  return encoder;
+}
+
 static const gchar *
 encoder_description (const DvrCameraConfig *camera, GString *out)
 {
-  if (g_strcmp0 (camera->encoder, "openh264enc") == 0) {
+  const gchar *encoder = resolve_encoder (camera->encoder);
+
+  if (g_str_equal (encoder, "v4l2h264enc")) {
+    /* The stateful V4L2 encoder API: bitrate in bit/s, keyframe period in
+     * frames, as V4L2 controls. */
+    g_string_append_printf (out,
+        "v4l2h264enc extra-controls=\"controls,video_bitrate=%u,h264_i_frame_period=%u\" ! ",
+        camera->bitrate_kbps * 1000, camera->keyframe_interval);
+  } else if (g_str_equal (encoder, "openh264enc")) {
     g_string_append_printf (out,
         "openh264enc bitrate=%u gop-size=%u rate-control=bitrate ! ",
         camera->bitrate_kbps * 1000, camera->keyframe_interval);
@@ -144,7 +184,7 @@ encoder_description (const DvrCameraConfig *camera, GString *out)
 }
 
 gchar *
-dvr_pipeline_describe (const DvrCameraConfig *camera)
+dvr_pipeline_describe (const DvrCameraConfig *camera, const DvrV4l2Choice *choice)
 {
   g_autoptr (GString) d = g_string_new (NULL);
   g_autofree gchar *raw_caps = g_strdup_printf (
@@ -176,24 +216,36 @@ dvr_pipeline_describe (const DvrCameraConfig *camera)
           "clocksync ! identity name=frames_in silent=true",
           camera->location);
       break;
-    case DVR_SOURCE_KIND_V4L2:
-      if (camera->record == DVR_RECORD_MODE_PASSTHROUGH) {
-        g_autofree gchar *caps = g_strdup_printf (
-            "video/x-h264,width=%u,height=%u,framerate=%d/%d",
-            camera->width, camera->height, camera->framerate_n, camera->framerate_d);
-        g_string_append_printf (d,
-            "v4l2src name=source device=\"%s\" ! %s ! "
-            "identity name=frames_in silent=true ! h264parse ! "
-            "capsfilter name=tail caps=video/x-h264,stream-format=avc,alignment=au",
-            camera->location, caps);
-      } else {
-        g_string_append_printf (d,
-            "v4l2src name=source device=\"%s\" ! %s ! "
-            "identity name=frames_in silent=true ! videoconvert ! "
-            "queue max-size-buffers=8 ! ", camera->location, raw_caps);
-        encoder_description (camera, d);
+    case DVR_SOURCE_KIND_V4L2: {
+      /* What the probe chose, exactly: format, size and rate. */
+      g_autofree gchar *fps = g_strdup_printf ("width=%u,height=%u,framerate=%d/%d",
+          camera->width, camera->height, camera->framerate_n, camera->framerate_d);
+      g_return_val_if_fail (choice != NULL, NULL);
+      g_string_append_printf (d, "v4l2src name=source device=\"%s\" ! ", camera->location);
+      if (choice->fourcc == V4L2_PIX_FMT_H264)
+        g_string_append_printf (d, "video/x-h264,%s ! ", fps);
+      else if (choice->action != DVR_V4L2_ACTION_ENCODE)
+        g_string_append_printf (d, "image/jpeg,%s ! ", fps);
+      else
+        g_string_append_printf (d, "video/x-raw,format=%s,%s ! ",
+            dvr_v4l2_fourcc_to_gst_format (choice->fourcc), fps);
+      g_string_append (d, "identity name=frames_in silent=true");
+      if (choice->action == DVR_V4L2_ACTION_PASSTHROUGH) {
+        /* H.264 is parsed into the AVC form Matroska stores; JPEG frames
+         * go in as they are. */
+        if (choice->fourcc == V4L2_PIX_FMT_H264)
+          g_string_append (d, " ! h264parse ! "
+              "capsfilter name=tail caps=video/x-h264,stream-format=avc,alignment=au");
+        break;
       }
+      /* 4:2:0 whatever the camera sends (UVC MJPEG is often 4:2:2): High
+       * profile H.264 that every player decodes. */
+      g_string_append_printf (d, " ! %svideoconvert ! video/x-raw,format=I420 ! "
+          "queue max-size-buffers=8 ! ",
+          choice->action == DVR_V4L2_ACTION_TRANSCODE ? "jpegdec ! " : "");
+      encoder_description (camera, d);
       break;
+    }
   }
   /* No queue before splitmuxsink: its own multiqueue decouples the muxer
    * and the file from the source, and another thread hand-off per frame
@@ -424,12 +476,21 @@ bus_cb (GstBus *bus, GstMessage *message, gpointer user_data)
         reason = g_strdup_printf ("%s: %s", GST_OBJECT_NAME (GST_MESSAGE_SRC (message)),
             error->message);
       GST_DEBUG_OBJECT (self->pipeline, "error debug: %s", debug);
+      /* Only the source failed (unplugged, or a read error): the encoder
+       * and muxer still hold good frames, so close the open segment
+       * properly instead of cutting it off. */
+      if (g_strcmp0 (GST_OBJECT_NAME (GST_MESSAGE_SRC (message)), "source") == 0 &&
+          self->state == DVR_PIPELINE_STATE_RECORDING && self->segment != NULL)
+        self->draining = TRUE;
       dvr_pipeline_fail (self, reason);
       break;
     }
     case GST_MESSAGE_EOS:
       if (self->state == DVR_PIPELINE_STATE_STOPPING) {
         dvr_pipeline_teardown (self, AFTER_TEARDOWN_STOP);
+      } else if (self->draining) {
+        /* The failed source's last segment is closed: now restart. */
+        dvr_pipeline_teardown (self, AFTER_TEARDOWN_RESTART);
       } else {
         /* A source that ends by itself (a replay file that cannot loop) is a
          * failure for a camera that should record for ever. */
@@ -457,8 +518,10 @@ stall_check_cb (gpointer user_data)
   if (self->state != DVR_PIPELINE_STATE_STARTING && self->state != DVR_PIPELINE_STATE_RECORDING)
     return G_SOURCE_CONTINUE;
   if (idle > self->options.stall_timeout_ns) {
-    g_autofree gchar *reason = g_strdup_printf ("stalled: no frame for %.1f s",
-        (double) idle / DVR_NSEC_PER_SEC);
+    g_autofree gchar *reason = self->pipeline == NULL ?
+        g_strdup_printf ("camera did not answer the probe within %.1f s",
+            (double) idle / DVR_NSEC_PER_SEC) :
+        g_strdup_printf ("stalled: no frame for %.1f s", (double) idle / DVR_NSEC_PER_SEC);
     self->stall_source = 0;
     dvr_pipeline_fail (self, reason);
     return G_SOURCE_REMOVE;
@@ -474,6 +537,32 @@ restart_cb (gpointer user_data)
   self->restarts++;
   dvr_pipeline_start (self);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+device_poll_cb (gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  if (!g_file_test (self->camera->location, G_FILE_TEST_EXISTS))
+    return G_SOURCE_CONTINUE;
+  return restart_cb (self);
+}
+
+/* After a failure: a camera whose node is gone is watched for (a stat()
+ * every DEVICE_POLL_MS); anything else is retried after the backoff,
+ * which doubles up to its maximum. */
+static void
+schedule_restart (DvrPipeline *self)
+{
+  g_clear_handle_id (&self->restart_source, g_source_remove);
+  if (self->camera->kind == DVR_SOURCE_KIND_V4L2 &&
+      !g_file_test (self->camera->location, G_FILE_TEST_EXISTS)) {
+    self->restart_source = g_timeout_add (DEVICE_POLL_MS, device_poll_cb, self);
+    return;
+  }
+  self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
+      restart_cb, self);
+  self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
 }
 
 typedef struct {
@@ -523,9 +612,7 @@ teardown_done (gpointer data)
     set_state (self, DVR_PIPELINE_STATE_STOPPED);
     g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
   } else {
-    self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
-        restart_cb, self);
-    self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+    schedule_restart (self);
   }
   return G_SOURCE_REMOVE;
 }
@@ -551,6 +638,7 @@ dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after)
   g_clear_handle_id (&self->stall_source, g_source_remove);
   g_clear_handle_id (&self->stop_source, g_source_remove);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
+  self->draining = FALSE;
   if (self->pipeline == NULL || self->teardown_pending)
     return;
   job = g_new0 (Teardown, 1);
@@ -560,6 +648,40 @@ dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after)
   gst_clear_object (&self->splitmux);
   self->teardown_pending = TRUE;
   gst_element_call_async (job->pipeline, teardown_thread, job, NULL);
+}
+
+/* Helper thread: sending a serialized event waits for the pad's stream
+ * lock, which a busy streaming thread may hold for a while. */
+static void
+send_eos_thread (GstElement *pipeline, gpointer data)
+{
+  gst_pad_send_event (GST_PAD (data), gst_event_new_eos ());
+}
+
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  DvrPipeline *self = user_data;
+  self->stop_source = 0;
+  GST_WARNING_OBJECT (self->pipeline, "%s: open segment did not close in time; kept as partial",
+      self->camera->name);
+  dvr_pipeline_teardown (self, AFTER_TEARDOWN_RESTART);
+  return G_SOURCE_REMOVE;
+}
+
+/* EOS right behind the last frame the failed source delivered: the encoder
+ * drains and the muxer closes the segment (bus_cb then tears down).  The
+ * camera is already FAILED, its gap open. */
+static void
+drain (DvrPipeline *self)
+{
+  g_autoptr (GstElement) frames_in = gst_bin_get_by_name (GST_BIN (self->pipeline), "frames_in");
+  GstPad *pad = gst_element_get_static_pad (frames_in, "sink");
+
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  gst_element_call_async (self->pipeline, send_eos_thread, pad, gst_object_unref);
+  g_clear_handle_id (&self->stop_source, g_source_remove);
+  self->stop_source = g_timeout_add (DRAIN_TIMEOUT_MS, drain_timeout_cb, self);
 }
 
 static void
@@ -592,13 +714,16 @@ dvr_pipeline_fail (DvrPipeline *self, const gchar *reason)
         (double) self->backoff_ns / DVR_NSEC_PER_SEC);
   }
   g_signal_emit (self, signals[SIGNAL_FAILED], 0, reason, since);
-  if (self->pipeline != NULL) {
+  if (self->pipeline != NULL && self->draining) {
+    drain (self);
+  } else if (self->pipeline != NULL) {
     dvr_pipeline_teardown (self, AFTER_TEARDOWN_RESTART);
   } else {
-    /* Nothing was built: straight to the backoff. */
-    self->restart_source = g_timeout_add ((guint) (self->backoff_ns / DVR_NSEC_PER_MSEC),
-        restart_cb, self);
-    self->backoff_ns = MIN (self->backoff_ns * 2, self->options.backoff_max_ns);
+    /* Nothing was built (or the probe is still out: its result will be
+     * dropped): straight to the backoff. */
+    self->prepare_generation++;
+    g_clear_handle_id (&self->stall_source, g_source_remove);
+    schedule_restart (self);
   }
 }
 
@@ -685,30 +810,35 @@ replay_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
   return GST_PAD_PROBE_REMOVE;
 }
 
+/* splitmuxsink starts a new file when the next GOP would take the open one
+ * past max-size-time.  Test cameras' timestamps are exact multiples of the
+ * frame duration, computed as splitmuxsink computes them: it asks their
+ * encoder for a keyframe exactly at the boundary, and segments are exact
+ * whatever their length.  A camera's timestamps come from the driver, a
+ * nanosecond either side of the ideal: a keyframe request there can miss
+ * by a frame, and x264 then restarts its GOP one frame late, so segments
+ * would come out a GOP short.  Those cameras (and replays) split on their
+ * own GOPs instead (key-int-max when we encode), with half a frame of slack
+ * so that GOPs dividing the segment length exactly always fit. */
 static gboolean
-is_encoded (const DvrCameraConfig *camera)
+exact_timestamps (DvrPipeline *self)
 {
-  return camera->kind == DVR_SOURCE_KIND_TEST ||
-      (camera->kind == DVR_SOURCE_KIND_V4L2 && camera->record != DVR_RECORD_MODE_PASSTHROUGH);
+  return self->camera->kind == DVR_SOURCE_KIND_TEST;
 }
 
-/* splitmuxsink starts a new file when the next GOP would take the open one
- * past max-size-time.  When we encode, it asks the encoder for a keyframe
- * exactly there, so segments are exact.  A passthrough camera's GOPs come
- * as they come: half a frame of slack stops a camera whose GOPs divide the
- * segment length exactly from losing one GOP per segment to rounding. */
 static gint64
-split_slack (const DvrCameraConfig *camera)
+split_slack (DvrPipeline *self)
 {
-  if (is_encoded (camera))
+  if (exact_timestamps (self))
     return 0;
-  return gst_util_uint64_scale_int (GST_SECOND, camera->framerate_d, camera->framerate_n) / 2;
+  return gst_util_uint64_scale_int (GST_SECOND, self->camera->framerate_d,
+      self->camera->framerate_n) / 2;
 }
 
 static gboolean
 build (DvrPipeline *self, GError **error)
 {
-  g_autofree gchar *description = dvr_pipeline_describe (self->camera);
+  g_autofree gchar *description = dvr_pipeline_describe (self->camera, &self->choice);
   g_autoptr (GstElement) pipeline = NULL;
   g_autoptr (GstElement) tail = NULL;
   g_autoptr (GstElement) frames_in = NULL;
@@ -718,12 +848,6 @@ build (DvrPipeline *self, GError **error)
   GstElement *mux, *splitmux;
   g_autofree gchar *name = g_strdup_printf ("camera-%s", self->camera->name);
 
-  if (self->camera->kind == DVR_SOURCE_KIND_V4L2 &&
-      !g_file_test (self->camera->location, G_FILE_TEST_EXISTS)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-        "device %s is missing", self->camera->location);
-    return FALSE;
-  }
   GST_DEBUG ("%s: %s", self->camera->name, description);
   pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, error);
   if (pipeline == NULL) {
@@ -751,8 +875,8 @@ build (DvrPipeline *self, GError **error)
   g_signal_connect (mux, "pad-added", G_CALLBACK (mux_pad_added), self);
   g_object_set (splitmux,
       "muxer", mux,
-      "max-size-time", (guint64) (self->options.segment_ns + split_slack (self->camera)),
-      "send-keyframe-requests", TRUE,
+      "max-size-time", (guint64) (self->options.segment_ns + split_slack (self)),
+      "send-keyframe-requests", exact_timestamps (self),
       NULL);
   g_signal_connect (splitmux, "format-location-full", G_CALLBACK (format_location), self);
   gst_bin_add (GST_BIN (pipeline), splitmux);
@@ -800,10 +924,137 @@ start_thread (GstElement *pipeline, gpointer data)
   gst_element_set_state (pipeline, replay ? GST_STATE_PAUSED : GST_STATE_PLAYING);
 }
 
+/* Builds the pipeline and sets it playing on a helper thread. */
+static void
+start_pipeline (DvrPipeline *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!build (self, &error)) {
+    dvr_pipeline_fail (self, error->message);
+    return;
+  }
+  /* Opening a device can block: state changes happen on a helper thread.
+   * A failure posts an error, which reaches bus_cb. */
+  gst_element_call_async (self->pipeline, start_thread,
+      GINT_TO_POINTER (self->camera->kind == DVR_SOURCE_KIND_REPLAY), NULL);
+}
+
+static DvrV4l2Policy
+policy_from_record_mode (DvrRecordMode mode)
+{
+  switch (mode) {
+    case DVR_RECORD_MODE_PASSTHROUGH:
+      return DVR_V4L2_POLICY_PASSTHROUGH;
+    case DVR_RECORD_MODE_ENCODE:
+      return DVR_V4L2_POLICY_ENCODE;
+    case DVR_RECORD_MODE_AUTO:
+    default:
+      return DVR_V4L2_POLICY_AUTO;
+  }
+}
+
+gboolean
+dvr_pipeline_choose (const DvrCameraConfig *camera, const DvrV4l2Probe *probe,
+                     DvrV4l2Choice *choice, GError **error)
+{
+  if (!dvr_v4l2_choose (probe, camera->width, camera->height, camera->framerate_n,
+                        camera->framerate_d, policy_from_record_mode (camera->record),
+                        camera->transcode_mjpeg, choice, error)) {
+    g_prefix_error (error, "%s (%s): ", probe->device, probe->card ? probe->card : "?");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* What a V4L2 start asks of the camera, off the main loop. */
+typedef struct {
+  guint generation;
+  const DvrCameraConfig *camera; /* the pipeline's: immutable, and the task holds a ref */
+  DvrV4l2Choice choice;    /* out */
+  gchar *control_error;    /* out: NULL when every control was set */
+} Prepare;
+
+static void
+prepare_free (Prepare *job)
+{
+  g_free (job->control_error);
+  g_free (job);
+}
+
+/* Task thread: probe, choose, set the controls.  A camera can block in
+ * open() or an ioctl (a USB device half gone); that blocks this thread,
+ * not the main loop, and the stall watchdog gives up on it. */
+static void
+prepare_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Prepare *job = data;
+  g_autoptr (DvrV4l2Probe) probe = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) values = g_array_new (FALSE, FALSE, sizeof (DvrV4l2ControlValue));
+
+  const DvrCameraConfig *camera = job->camera;
+
+  if (!g_file_test (camera->location, G_FILE_TEST_EXISTS)) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+        "device %s is missing", camera->location);
+    return;
+  }
+  probe = dvr_v4l2_probe (camera->location, &error);
+  if (probe == NULL || !dvr_pipeline_choose (camera, probe, &job->choice, &error)) {
+    g_task_return_error (task, g_steal_pointer (&error));
+    return;
+  }
+  /* Controls every start: a camera that was unplugged, or power-cycled
+   * with the car, comes back with its own defaults. */
+  for (guint i = 0; camera->controls != NULL && i < camera->controls->len; i++) {
+    const DvrControlValue *c = &g_array_index (camera->controls, DvrControlValue, i);
+    DvrV4l2ControlValue v = { .id = c->id, .value = c->value };
+    g_array_append_val (values, v);
+  }
+  if (!dvr_v4l2_set_controls (camera->location, probe, (DvrV4l2ControlValue *) values->data,
+                              values->len, &error))
+    job->control_error = g_strdup (error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Main loop. */
+static void
+prepare_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DvrPipeline *self = DVR_PIPELINE (source);
+  Prepare *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  self->prepares_in_flight--;
+  /* Stopped, timed out or restarted meanwhile: this result is stale. */
+  if (job->generation != self->prepare_generation ||
+      self->state != DVR_PIPELINE_STATE_STARTING)
+    return;
+  if (!ok) {
+    dvr_pipeline_fail (self, error->message);
+    return;
+  }
+  self->choice = job->choice;
+  g_free (self->capture);
+  self->capture = dvr_v4l2_choice_to_string (&job->choice, self->camera->width,
+      self->camera->height, self->camera->framerate_n, self->camera->framerate_d);
+  /* A control the camera refuses is no reason not to record: say so
+   * (once per distinct problem) and record with the camera's settings. */
+  if (job->control_error != NULL && g_strcmp0 (job->control_error, self->control_error) != 0)
+    g_warning ("camera %s: controls not applied: %s", self->camera->name, job->control_error);
+  g_free (self->control_error);
+  self->control_error = g_steal_pointer (&job->control_error);
+  GST_INFO ("camera %s: %s", self->camera->name, self->capture);
+  start_pipeline (self);
+}
+
 void
 dvr_pipeline_start (DvrPipeline *self)
 {
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
+  Prepare *job;
 
   g_return_if_fail (DVR_IS_PIPELINE (self));
   if (self->state == DVR_PIPELINE_STATE_STARTING ||
@@ -821,25 +1072,30 @@ dvr_pipeline_start (DvrPipeline *self)
   __atomic_store_n (&self->last_frame_mono_ns, dvr_monotonic_now_ns (), __ATOMIC_RELAXED);
   gst_segment_init (&self->mux_segment, GST_FORMAT_TIME);
   set_state (self, DVR_PIPELINE_STATE_STARTING);
+  /* From here the watchdog also bounds the probe: no frame within the
+   * stall timeout, whatever the reason, is a failed start. */
+  self->stall_source = g_timeout_add (STALL_CHECK_INTERVAL_MS, stall_check_cb, self);
 
-  if (!build (self, &error)) {
-    dvr_pipeline_fail (self, error->message);
+  if (self->camera->kind != DVR_SOURCE_KIND_V4L2) {
+    start_pipeline (self);
     return;
   }
-  self->stall_source = g_timeout_add (STALL_CHECK_INTERVAL_MS, stall_check_cb, self);
-  /* Opening a device can block: state changes happen on a helper thread.
-   * A failure posts an error, which reaches bus_cb. */
-  gst_element_call_async (self->pipeline, start_thread,
-      GINT_TO_POINTER (self->camera->kind == DVR_SOURCE_KIND_REPLAY), NULL);
+  if (self->prepares_in_flight > 0) {
+    /* An earlier probe never came back: do not pile threads on a driver
+     * that hangs; try again after the backoff. */
+    dvr_pipeline_fail (self, "camera still blocked in the driver (an earlier probe has not "
+        "returned)");
+    return;
+  }
+  job = g_new0 (Prepare, 1);
+  job->generation = ++self->prepare_generation;
+  job->camera = self->camera;
+  task = g_task_new (self, NULL, prepare_done, NULL);
+  g_task_set_task_data (task, job, (GDestroyNotify) prepare_free);
+  self->prepares_in_flight++;
+  g_task_run_in_thread (task, prepare_thread);
 }
 
-/* Helper thread: sending a serialized event waits for the pad's stream
- * lock, which a busy streaming thread may hold for a while. */
-static void
-send_eos_thread (GstElement *pipeline, gpointer data)
-{
-  gst_pad_send_event (GST_PAD (data), gst_event_new_eos ());
-}
 
 static gboolean
 stop_timeout_cb (gpointer user_data)
@@ -880,6 +1136,13 @@ dvr_pipeline_stop (DvrPipeline *self)
       return;
     case DVR_PIPELINE_STATE_FAILED:
       g_clear_handle_id (&self->restart_source, g_source_remove);
+      if (self->draining) {
+        /* The EOS already sent closes the segment; bus_cb then tears down
+         * and, stop_requested, stops (or the drain timeout does). */
+        self->stop_requested = TRUE;
+        set_state (self, DVR_PIPELINE_STATE_STOPPING);
+        return;
+      }
       if (self->teardown_pending) {
         /* teardown_done() finishes the stop once the old pipeline is gone. */
         self->stop_requested = TRUE;
@@ -890,6 +1153,15 @@ dvr_pipeline_stop (DvrPipeline *self)
       g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
       return;
     case DVR_PIPELINE_STATE_STARTING:
+      if (self->pipeline == NULL) {
+        /* Still probing the camera: nothing was recorded, nothing to close. */
+        self->prepare_generation++;
+        g_clear_handle_id (&self->stall_source, g_source_remove);
+        set_state (self, DVR_PIPELINE_STATE_STOPPED);
+        g_signal_emit (self, signals[SIGNAL_STOPPED], 0);
+        return;
+      }
+      break;
     case DVR_PIPELINE_STATE_RECORDING:
       break;
   }
@@ -966,6 +1238,18 @@ dvr_pipeline_get_last_error (DvrPipeline *self)
   return self->last_error;
 }
 
+const gchar *
+dvr_pipeline_get_capture (DvrPipeline *self)
+{
+  return self->capture;
+}
+
+const gchar *
+dvr_pipeline_get_control_error (DvrPipeline *self)
+{
+  return self->control_error;
+}
+
 static void
 dvr_pipeline_dispose (GObject *object)
 {
@@ -992,6 +1276,8 @@ dvr_pipeline_finalize (GObject *object)
   g_free (self->segment);
   g_free (self->last_error);
   g_free (self->last_reported_error);
+  g_free (self->capture);
+  g_free (self->control_error);
   g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
   g_free (self->current.codec);
   g_main_context_unref (self->context);
@@ -1042,6 +1328,7 @@ camera_config_copy (const DvrCameraConfig *camera)
   copy->location = g_strdup (camera->location);
   copy->pattern = g_strdup (camera->pattern);
   copy->encoder = g_strdup (camera->encoder);
+  copy->controls = camera->controls ? g_array_ref (camera->controls) : NULL;
   return copy;
 }
 

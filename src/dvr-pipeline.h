@@ -17,6 +17,7 @@
 
 #include "dvr-catalog.h"
 #include "dvr-config.h"
+#include "dvr-v4l2.h"
 
 G_BEGIN_DECLS
 
@@ -90,9 +91,20 @@ guint dvr_pipeline_get_segments (DvrPipeline *self);
 guint dvr_pipeline_get_restarts (DvrPipeline *self);
 /* Borrowed; NULL when there was none. */
 const gchar *dvr_pipeline_get_last_error (DvrPipeline *self);
+/* V4L2: what the last probe chose ("H264 1280x720@30 passed through"), and
+ * why the configured controls could not all be set (NULL if they were). */
+const gchar *dvr_pipeline_get_capture (DvrPipeline *self);
+const gchar *dvr_pipeline_get_control_error (DvrPipeline *self);
 
 /* Exposed for tests and --print-pipeline: the gst-launch description this
  * camera's pipeline is built from (newly allocated). */
-gchar *dvr_pipeline_describe (const DvrCameraConfig *camera);
+/* dvr_v4l2_choose() with @camera's size, rate and record mode; the error
+ * names the device and lists what it offers. */
+gboolean dvr_pipeline_choose (const DvrCameraConfig *camera, const DvrV4l2Probe *probe,
+                              DvrV4l2Choice *choice, GError **error);
+
+/* The gst-launch description of @camera's pipeline up to the muxer; for a
+ * V4L2 camera, following @choice (from dvr_v4l2_choose()), NULL otherwise. */
+gchar *dvr_pipeline_describe (const DvrCameraConfig *camera, const DvrV4l2Choice *choice);
 
 G_END_DECLS

@@ -122,6 +122,7 @@ dvr_v4l2_control_free (DvrV4l2Control *control)
   if (control == NULL)
     return;
   g_free (control->name);
+  g_clear_pointer (&control->menu, g_ptr_array_unref);
   g_free (control);
 }
 
@@ -276,6 +277,16 @@ probe_controls (int fd, DvrV4l2Probe *probe)
     control->default_value = query.default_value;
     /* Write-only controls have no current value: report the default. */
     control->value = xioctl (fd, VIDIOC_G_CTRL, &value) == 0 ? value.value : query.default_value;
+    if (query.type == V4L2_CTRL_TYPE_MENU && query.minimum >= 0 && query.maximum < 64) {
+      control->menu = g_ptr_array_new_with_free_func (g_free);
+      for (gint32 v = 0; v <= query.maximum; v++) {
+        struct v4l2_querymenu item = { .id = query.id, .index = (guint32) v };
+        /* UVC cameras refuse the items they skip (exposure modes, mostly). */
+        g_ptr_array_add (control->menu, v >= query.minimum &&
+            xioctl (fd, VIDIOC_QUERYMENU, &item) == 0 ?
+            string_from_field (item.name, sizeof item.name) : NULL);
+      }
+    }
     g_ptr_array_add (probe->controls, control);
   }
 }
@@ -386,6 +397,21 @@ append_rates (GString *text, const DvrV4l2FrameSize *size)
     g_string_append_c (text, '?');
 }
 
+/* "0 Disabled, 1 50 Hz, 2 60 Hz" */
+static gchar *
+describe_menu (const DvrV4l2Control *control)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint v = 0; v < control->menu->len; v++) {
+    const gchar *name = g_ptr_array_index (control->menu, v);
+    if (name == NULL)
+      continue;
+    g_string_append_printf (text, "%s%u %s", text->len ? ", " : "", v, name);
+  }
+  return g_string_free (text, FALSE);
+}
+
 gchar *
 dvr_v4l2_probe_to_string (const DvrV4l2Probe *probe)
 {
@@ -417,9 +443,15 @@ dvr_v4l2_probe_to_string (const DvrV4l2Probe *probe)
     g_string_append (text, "  (none)\n");
   for (guint i = 0; i < probe->controls->len; i++) {
     const DvrV4l2Control *control = g_ptr_array_index (probe->controls, i);
-    g_string_append_printf (text, "  %s (0x%08x): %d..%d, default %d, value %d\n",
-        control->name, control->id, control->minimum, control->maximum,
-        control->default_value, control->value);
+    g_string_append_printf (text, "  %s (0x%08x): ", control->name, control->id);
+    if (control->menu != NULL) {
+      g_autofree gchar *items = describe_menu (control);
+      g_string_append_printf (text, "menu %s", items);
+    } else {
+      g_string_append_printf (text, "%d..%d", control->minimum, control->maximum);
+    }
+    g_string_append_printf (text, ", default %d, value %d\n", control->default_value,
+        control->value);
   }
   return g_string_free (text, FALSE);
 }
@@ -440,7 +472,37 @@ format_kind (const DvrV4l2Format *format)
     return KIND_H264;
   if (format->fourcc == V4L2_PIX_FMT_MJPEG || format->fourcc == V4L2_PIX_FMT_JPEG)
     return KIND_MJPEG;
-  return format->compressed ? KIND_OTHER : KIND_RAW;
+  if (format->compressed || dvr_v4l2_fourcc_to_gst_format (format->fourcc) == NULL)
+    return KIND_OTHER;
+  return KIND_RAW;
+}
+
+/* Raw formats we record, with GStreamer's names for them; the same pairs
+ * as v4l2src's own table (gstv4l2object.c) for these fourccs. */
+static const struct {
+  guint32 fourcc;
+  const gchar *gst_format;
+} raw_formats[] = {
+  { V4L2_PIX_FMT_YUYV, "YUY2" },
+  { V4L2_PIX_FMT_UYVY, "UYVY" },
+  { V4L2_PIX_FMT_YVYU, "YVYU" },
+  { V4L2_PIX_FMT_NV12, "NV12" },
+  { V4L2_PIX_FMT_NV21, "NV21" },
+  { V4L2_PIX_FMT_YUV420, "I420" },
+  { V4L2_PIX_FMT_YVU420, "YV12" },
+  { V4L2_PIX_FMT_NV16, "NV16" },
+  { V4L2_PIX_FMT_GREY, "GRAY8" },
+  { V4L2_PIX_FMT_RGB24, "RGB" },
+  { V4L2_PIX_FMT_BGR24, "BGR" },
+};
+
+const gchar *
+dvr_v4l2_fourcc_to_gst_format (guint32 fourcc)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (raw_formats); i++)
+    if (raw_formats[i].fourcc == fourcc)
+      return raw_formats[i].gst_format;
+  return NULL;
 }
 
 static gboolean
@@ -508,13 +570,30 @@ describe_offers (const DvrV4l2Probe *probe)
   return g_string_free (text, FALSE);
 }
 
+static const gchar *
+policy_wants (DvrV4l2Policy policy)
+{
+  switch (policy) {
+    case DVR_V4L2_POLICY_AUTO:
+      return "H.264, MJPEG or raw video";
+    case DVR_V4L2_POLICY_PASSTHROUGH:
+      return "H.264 or MJPEG (record = passthrough)";
+    case DVR_V4L2_POLICY_ENCODE:
+      return "raw video or MJPEG (record = encode)";
+  }
+  return "?";
+}
+
 gboolean
 dvr_v4l2_choose (const DvrV4l2Probe *probe, guint width, guint height, gint fps_n, gint fps_d,
-                 DvrV4l2Preference pref, DvrV4l2Choice *out, GError **error)
+                 DvrV4l2Policy policy, gboolean transcode_mjpeg, DvrV4l2Choice *out,
+                 GError **error)
 {
-  static const FormatKind passthrough_order[] = { KIND_H264, KIND_MJPEG, KIND_RAW };
-  static const FormatKind encode_order[] = { KIND_RAW, KIND_H264, KIND_MJPEG };
-  const FormatKind *order = pref == DVR_V4L2_PREFER_ENCODE ? encode_order : passthrough_order;
+  static const FormatKind auto_order[] = { KIND_H264, KIND_MJPEG, KIND_RAW };
+  static const FormatKind passthrough_order[] = { KIND_H264, KIND_MJPEG };
+  static const FormatKind encode_order[] = { KIND_RAW, KIND_MJPEG };
+  const FormatKind *order;
+  guint n_order;
   g_autofree gchar *offers = NULL;
   g_autofree gchar *rate = NULL;
 
@@ -526,15 +605,35 @@ dvr_v4l2_choose (const DvrV4l2Probe *probe, guint width, guint height, gint fps_
         "invalid frame rate %d/%d", fps_n, fps_d);
     return FALSE;
   }
+  switch (policy) {
+    case DVR_V4L2_POLICY_PASSTHROUGH:
+      order = passthrough_order;
+      n_order = G_N_ELEMENTS (passthrough_order);
+      break;
+    case DVR_V4L2_POLICY_ENCODE:
+      order = encode_order;
+      n_order = G_N_ELEMENTS (encode_order);
+      break;
+    case DVR_V4L2_POLICY_AUTO:
+    default:
+      order = auto_order;
+      n_order = G_N_ELEMENTS (auto_order);
+      break;
+  }
   /* Within a kind, the driver's order decides (it lists its best first). */
-  for (guint k = 0; k < G_N_ELEMENTS (passthrough_order); k++) {
+  for (guint k = 0; k < n_order; k++) {
     for (guint i = 0; i < probe->formats->len; i++) {
       const DvrV4l2Format *format = g_ptr_array_index (probe->formats, i);
       if (format_kind (format) != order[k] ||
           !format_offers (format, width, height, fps_n, fps_d))
         continue;
       out->fourcc = format->fourcc;
-      out->action = order[k] == KIND_RAW ? DVR_V4L2_ACTION_ENCODE : DVR_V4L2_ACTION_PASSTHROUGH;
+      if (order[k] == KIND_RAW)
+        out->action = DVR_V4L2_ACTION_ENCODE;
+      else if (order[k] == KIND_MJPEG && (transcode_mjpeg || policy == DVR_V4L2_POLICY_ENCODE))
+        out->action = DVR_V4L2_ACTION_TRANSCODE;
+      else
+        out->action = DVR_V4L2_ACTION_PASSTHROUGH;
       return TRUE;
     }
   }
@@ -542,7 +641,107 @@ dvr_v4l2_choose (const DvrV4l2Probe *probe, guint width, guint height, gint fps_
   offers = describe_offers (probe);
   rate = fps_to_string ((guint32) fps_d, (guint32) fps_n);
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-      "camera offers %s; none is %ux%u at %s fps", probe->formats->len ? offers : "no formats",
-      width, height, rate);
+      "wanted %s at %ux%u, %s fps; the camera offers %s", policy_wants (policy),
+      width, height, rate, probe->formats->len ? offers : "no formats");
   return FALSE;
+}
+
+gchar *
+dvr_v4l2_choice_to_string (const DvrV4l2Choice *choice, guint width, guint height,
+                           gint fps_n, gint fps_d)
+{
+  g_autofree gchar *fourcc = dvr_v4l2_fourcc_to_string (choice->fourcc);
+  g_autofree gchar *rate = fps_to_string ((guint32) fps_d, (guint32) fps_n);
+  const gchar *action = choice->action == DVR_V4L2_ACTION_PASSTHROUGH ? "passed through" :
+      choice->action == DVR_V4L2_ACTION_TRANSCODE ? "decoded and encoded to H.264" :
+      "encoded to H.264";
+
+  return g_strdup_printf ("%s %ux%u@%s %s", fourcc, width, height, rate, action);
+}
+
+/* ---- setting controls ---- */
+
+/* "0..255", or the menu's items: what a control accepts, for messages. */
+static gchar *
+describe_control_range (const DvrV4l2Control *control)
+{
+  if (control->menu != NULL)
+    return describe_menu (control);
+  if (control->type == V4L2_CTRL_TYPE_BOOLEAN)
+    return g_strdup ("0 or 1");
+  if (control->step > 1)
+    return g_strdup_printf ("%d..%d in steps of %d", control->minimum, control->maximum,
+        control->step);
+  return g_strdup_printf ("%d..%d", control->minimum, control->maximum);
+}
+
+static gboolean
+control_accepts (const DvrV4l2Control *control, gint32 value)
+{
+  if (value < control->minimum || value > control->maximum)
+    return FALSE;
+  if (control->menu != NULL)
+    return (guint) value < control->menu->len && g_ptr_array_index (control->menu, value) != NULL;
+  if (control->step > 1)
+    return ((gint64) value - control->minimum) % control->step == 0;
+  return TRUE;
+}
+
+gboolean
+dvr_v4l2_set_controls (const gchar *device, const DvrV4l2Probe *probe,
+                       const DvrV4l2ControlValue *values, guint n_values, GError **error)
+{
+  g_auto (DvrV4l2Fd) fd = -1;
+  g_autoptr (GPtrArray) problems = g_ptr_array_new_with_free_func (g_free);
+
+  if (n_values == 0)
+    return TRUE;
+  fd = v4l2_open (device, O_RDWR);
+  if (fd < 0) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "open %s: %s", device,
+        g_strerror (e));
+    return FALSE;
+  }
+  for (guint i = 0; i < n_values; i++) {
+    const DvrV4l2Control *control = dvr_v4l2_probe_get_control (probe, values[i].id);
+    struct v4l2_control set = { .id = values[i].id, .value = values[i].value };
+    struct v4l2_control get = { .id = values[i].id };
+    g_autofree gchar *range = NULL;
+    int e;
+
+    if (control == NULL) {
+      g_ptr_array_add (problems, g_strdup_printf ("the camera has no control 0x%08x",
+          values[i].id));
+      continue;
+    }
+    range = describe_control_range (control);
+    if (!control_accepts (control, values[i].value)) {
+      g_ptr_array_add (problems, g_strdup_printf ("%s: %d is not offered (the camera offers %s)",
+          control->name, values[i].value, range));
+      continue;
+    }
+    e = xioctl (fd, VIDIOC_S_CTRL, &set);
+    if (e != 0) {
+      g_ptr_array_add (problems, g_strdup_printf ("%s = %d: %s", control->name,
+          values[i].value, g_strerror (e)));
+      continue;
+    }
+    /* Some cameras accept a value and keep another (or clamp it). */
+    e = xioctl (fd, VIDIOC_G_CTRL, &get);
+    if (e != 0)
+      g_ptr_array_add (problems, g_strdup_printf ("%s: reading it back: %s", control->name,
+          g_strerror (e)));
+    else if (get.value != values[i].value)
+      g_ptr_array_add (problems, g_strdup_printf ("%s: set to %d, the camera kept %d",
+          control->name, values[i].value, get.value));
+  }
+  if (problems->len > 0) {
+    g_autofree gchar *text = NULL;
+    g_ptr_array_add (problems, NULL);
+    text = g_strjoinv ("; ", (gchar **) problems->pdata);
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", device, text);
+    return FALSE;
+  }
+  return TRUE;
 }

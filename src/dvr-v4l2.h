@@ -59,7 +59,16 @@ typedef struct {
   gint32 step;
   gint32 default_value;
   gint32 value;
+  /* Menu controls: the driver's item names, indexed by value (NULL for the
+   * values QUERYMENU refuses: UVC cameras skip some).  NULL otherwise. */
+  GPtrArray *menu;
 } DvrV4l2Control;
+
+/* A control value to set: V4L2 control id (V4L2_CID_*) and value. */
+typedef struct {
+  guint32 id;
+  gint32 value;
+} DvrV4l2ControlValue;
 
 typedef struct {
   gchar *device;
@@ -70,18 +79,22 @@ typedef struct {
   GPtrArray *controls; /* of DvrV4l2Control *: those of the four the camera has */
 } DvrV4l2Probe;
 
-/* Which formats dvr_v4l2_choose() tries first. */
+/* What dvr_v4l2_choose() may pick, in its order of preference. */
 typedef enum {
-  /* H.264 passthrough, then MJPEG passthrough, then raw to be encoded:
-   * the camera's encoder costs the car's CPU nothing. */
-  DVR_V4L2_PREFER_PASSTHROUGH,
-  /* Raw first (our encoder, our settings), then H.264, then MJPEG. */
-  DVR_V4L2_PREFER_ENCODE,
-} DvrV4l2Preference;
+  /* H.264 passed through, then MJPEG, then raw video encoded: the camera's
+   * own encoder costs the car's CPU nothing. */
+  DVR_V4L2_POLICY_AUTO,
+  /* H.264, then MJPEG, never raw: for a computer that cannot encode. */
+  DVR_V4L2_POLICY_PASSTHROUGH,
+  /* Raw video encoded by us (our encoder, our settings), then MJPEG
+   * decoded and encoded; never the camera's H.264. */
+  DVR_V4L2_POLICY_ENCODE,
+} DvrV4l2Policy;
 
 typedef enum {
   DVR_V4L2_ACTION_PASSTHROUGH, /* record the camera's H.264 or MJPEG as is */
-  DVR_V4L2_ACTION_ENCODE,      /* raw frames: we encode them */
+  DVR_V4L2_ACTION_ENCODE,      /* raw frames: we encode them to H.264 */
+  DVR_V4L2_ACTION_TRANSCODE,   /* MJPEG decoded and encoded to H.264 */
 } DvrV4l2Action;
 
 typedef struct {
@@ -110,9 +123,27 @@ const DvrV4l2Format *dvr_v4l2_probe_get_format (const DvrV4l2Probe *probe, guint
 /* "H264", "MJPG", "YUYV": the fourcc as text, trailing spaces dropped. */
 gchar *dvr_v4l2_fourcc_to_string (guint32 fourcc);
 
+/* Picks the format to capture at exactly @width x @height and @fps_n/@fps_d
+ * frames per second under @policy; MJPEG is passed through unless
+ * @transcode_mjpeg.  The error lists what the camera offers. */
 gboolean dvr_v4l2_choose (const DvrV4l2Probe *probe, guint width, guint height, gint fps_n,
-                          gint fps_d, DvrV4l2Preference pref, DvrV4l2Choice *out,
-                          GError **error);
+                          gint fps_d, DvrV4l2Policy policy, gboolean transcode_mjpeg,
+                          DvrV4l2Choice *out, GError **error);
+/* "H264 1280x720@30 passed through", for logs, status and --probe. */
+gchar *dvr_v4l2_choice_to_string (const DvrV4l2Choice *choice, guint width, guint height,
+                                  gint fps_n, gint fps_d);
+
+/* GStreamer's video/x-raw format name for a raw fourcc we can record
+ * ("YUY2" for YUYV), or NULL: raw formats without one are never chosen. */
+const gchar *dvr_v4l2_fourcc_to_gst_format (guint32 fourcc);
+
+/* Sets each of @values on @device (through libv4l2) and reads it back.
+ * Every value is tried; the error names each one that the camera lacks,
+ * refuses or did not keep, with what the camera offers for it.  @probe
+ * is a probe of the same device, for ranges and menus. */
+gboolean dvr_v4l2_set_controls (const gchar *device, const DvrV4l2Probe *probe,
+                                const DvrV4l2ControlValue *values, guint n_values,
+                                GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrV4l2Probe, dvr_v4l2_probe_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrV4l2Format, dvr_v4l2_format_free)

@@ -54,6 +54,124 @@ print_warnings (const DvrConfig *config)
     g_printerr ("dvrd: warning: %s\n", (const gchar *) g_ptr_array_index (config->warnings, i));
 }
 
+/* The pipeline a configured V4L2 camera would get from what its device
+ * offers now; NULL with @error when it is absent or cannot record as
+ * configured. */
+static gchar *
+describe_v4l2_camera (const DvrCameraConfig *camera, const DvrV4l2Probe *probe,
+                      gchar **capture, GError **error)
+{
+  DvrV4l2Choice choice;
+
+  if (!dvr_pipeline_choose (camera, probe, &choice, error))
+    return NULL;
+  if (capture != NULL)
+    *capture = dvr_v4l2_choice_to_string (&choice, camera->width, camera->height,
+        camera->framerate_n, camera->framerate_d);
+  return dvr_pipeline_describe (camera, &choice);
+}
+
+static gboolean
+same_device (const gchar *a, const gchar *b)
+{
+  g_autofree gchar *real_a = realpath (a, NULL);
+  g_autofree gchar *real_b = realpath (b, NULL);
+  return g_strcmp0 (a, b) == 0 || (real_a != NULL && g_strcmp0 (real_a, real_b) == 0);
+}
+
+/* --probe: what DEVICE offers, and what each configured camera on it
+ * would record (or, with no configuration, what the defaults would). */
+static int
+probe_main (const gchar *device, const gchar *config_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrV4l2Probe) probe = dvr_v4l2_probe (device, &error);
+  g_autoptr (DvrConfig) config = NULL;
+  g_autofree gchar *text = NULL;
+  gboolean matched = FALSE;
+  int status = EXIT_SUCCESS;
+
+  if (probe == NULL) {
+    g_printerr ("dvrd: %s\n", error->message);
+    return EXIT_FAILURE;
+  }
+  text = dvr_v4l2_probe_to_string (probe);
+  g_print ("%s", text);
+
+  config = dvr_config_load_file (config_path ? config_path : DEFAULT_CONFIG, &error);
+  if (config == NULL && config_path != NULL) {
+    g_printerr ("dvrd: %s\n", error->message);
+    return EXIT_BAD_CONFIG;
+  }
+  g_clear_error (&error);
+  g_print ("would record:\n");
+  for (guint i = 0; config != NULL && i < config->cameras->len; i++) {
+    const DvrCameraConfig *camera = g_ptr_array_index (config->cameras, i);
+    g_autofree gchar *capture = NULL;
+    g_autofree gchar *description = NULL;
+
+    if (camera->kind != DVR_SOURCE_KIND_V4L2 || !same_device (camera->location, device))
+      continue;
+    matched = TRUE;
+    description = describe_v4l2_camera (camera, probe, &capture, &error);
+    if (description == NULL) {
+      g_print ("  camera %s: cannot record as configured: %s\n", camera->name, error->message);
+      g_clear_error (&error);
+      status = EXIT_BAD_CONFIG;
+    } else {
+      g_print ("  camera %s: %s\n", camera->name, capture);
+    }
+  }
+  if (!matched) {
+    DvrCameraConfig defaults = {
+      .name = (gchar *) "default", .kind = DVR_SOURCE_KIND_V4L2, .location = (gchar *) device,
+      .width = 1280, .height = 720, .framerate_n = 30, .framerate_d = 1,
+      .record = DVR_RECORD_MODE_AUTO,
+    };
+    DvrV4l2Choice choice;
+    if (dvr_pipeline_choose (&defaults, probe, &choice, &error)) {
+      g_autofree gchar *capture = dvr_v4l2_choice_to_string (&choice, defaults.width,
+          defaults.height, defaults.framerate_n, defaults.framerate_d);
+      g_print ("  with the defaults (1280x720, 30 fps, record = auto): %s\n", capture);
+    } else {
+      g_print ("  with the defaults (1280x720, 30 fps, record = auto): nothing: %s\n",
+          error->message);
+    }
+  }
+  return status;
+}
+
+/* --check-config: also asks each V4L2 camera that is plugged in whether
+ * it offers what the file asks; an absent one is only reported. */
+static gboolean
+check_devices (const DvrConfig *config)
+{
+  gboolean ok = TRUE;
+
+  for (guint i = 0; i < config->cameras->len; i++) {
+    const DvrCameraConfig *camera = g_ptr_array_index (config->cameras, i);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (DvrV4l2Probe) probe = NULL;
+    g_autofree gchar *description = NULL;
+
+    if (camera->kind != DVR_SOURCE_KIND_V4L2)
+      continue;
+    if (!g_file_test (camera->location, G_FILE_TEST_EXISTS)) {
+      g_printerr ("dvrd: note: camera %s: %s is not plugged in, not checked\n", camera->name,
+          camera->location);
+      continue;
+    }
+    probe = dvr_v4l2_probe (camera->location, &error);
+    if (probe != NULL)
+      description = describe_v4l2_camera (camera, probe, NULL, &error);
+    if (description == NULL) {
+      g_printerr ("dvrd: %s: [camera %s]: %s\n", config->path, camera->name, error->message);
+      ok = FALSE;
+    }
+  }
+  return ok;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -99,15 +217,8 @@ main (int argc, char **argv)
   }
 
   if (probe_device != NULL) {
-    g_autoptr (DvrV4l2Probe) probe = dvr_v4l2_probe (probe_device, &error);
-    g_autofree gchar *text = NULL;
-    if (probe == NULL) {
-      g_printerr ("dvrd: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-    text = dvr_v4l2_probe_to_string (probe);
-    g_print ("%s", text);
-    return EXIT_SUCCESS;
+    gst_init (&argc, &argv);
+    return probe_main (probe_device, config_path);
   }
 
   if (check_path != NULL) {
@@ -117,6 +228,8 @@ main (int argc, char **argv)
       return EXIT_BAD_CONFIG;
     }
     print_warnings (config);
+    if (!check_devices (config))
+      return EXIT_BAD_CONFIG;
     g_print ("%s: ok, %u camera%s\n", check_path, config->cameras->len,
         config->cameras->len == 1 ? "" : "s");
     return EXIT_SUCCESS;
@@ -128,16 +241,31 @@ main (int argc, char **argv)
     return EXIT_BAD_CONFIG;
   }
   print_warnings (config);
+  gst_init (&argc, &argv);
   if (print_pipelines) {
     for (guint i = 0; i < config->cameras->len; i++) {
       const DvrCameraConfig *camera = g_ptr_array_index (config->cameras, i);
-      g_autofree gchar *description = dvr_pipeline_describe (camera);
-      g_print ("%s: %s ! splitmuxsink muxer=matroskamux\n", camera->name, description);
+      g_autoptr (GError) probe_error = NULL;
+      g_autoptr (DvrV4l2Probe) probe = NULL;
+      g_autofree gchar *description = NULL;
+
+      if (camera->kind == DVR_SOURCE_KIND_V4L2) {
+        /* A V4L2 camera's pipeline follows what the device offers. */
+        probe = dvr_v4l2_probe (camera->location, &probe_error);
+        if (probe != NULL)
+          description = describe_v4l2_camera (camera, probe, NULL, &probe_error);
+      } else {
+        description = dvr_pipeline_describe (camera, NULL);
+      }
+      if (description != NULL)
+        g_print ("%s: %s ! splitmuxsink muxer=matroskamux\n", camera->name, description);
+      else
+        g_print ("%s: (decided at start from what the camera offers: %s)\n", camera->name,
+            probe_error->message);
     }
     return EXIT_SUCCESS;
   }
 
-  gst_init (&argc, &argv);
   daemon = dvr_daemon_new (g_steal_pointer (&config), &error);
   if (daemon == NULL) {
     g_printerr ("dvrd: %s\n", error->message);

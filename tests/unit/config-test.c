@@ -12,6 +12,7 @@
 #include "dvr-utils.h"
 
 #include <glib/gstdio.h>
+#include <linux/videodev2.h>
 #include <string.h>
 
 #define DISPLAY_NAME "test.conf"
@@ -133,6 +134,11 @@ test_config_valid (void)
       "encoder = openh264enc\n"
       "bitrate = 8000\n"
       "keyframe-interval = 60\n"
+      "mjpeg = transcode\n"
+      "power-line-frequency = 60\n"
+      "exposure = aperture-priority\n"
+      "white-balance = manual\n"
+      "brightness = -12\n"
       "\n"
       "[camera rear]\n"
       "source = /dev/dvr/cam-rear\n"
@@ -177,6 +183,23 @@ test_config_valid (void)
   g_assert_cmpstr (camera->encoder, ==, "openh264enc");
   g_assert_cmpuint (camera->bitrate_kbps, ==, 8000);
   g_assert_cmpuint (camera->keyframe_interval, ==, 60);
+  g_assert_true (camera->transcode_mjpeg);
+  /* Controls in the file's order, by their V4L2 ids and menu values. */
+  g_assert_cmpuint (camera->controls->len, ==, 4);
+  g_assert_cmphex (g_array_index (camera->controls, DvrControlValue, 0).id, ==,
+                   V4L2_CID_POWER_LINE_FREQUENCY);
+  g_assert_cmpint (g_array_index (camera->controls, DvrControlValue, 0).value, ==,
+                   V4L2_CID_POWER_LINE_FREQUENCY_60HZ);
+  g_assert_cmphex (g_array_index (camera->controls, DvrControlValue, 1).id, ==,
+                   V4L2_CID_EXPOSURE_AUTO);
+  g_assert_cmpint (g_array_index (camera->controls, DvrControlValue, 1).value, ==,
+                   V4L2_EXPOSURE_APERTURE_PRIORITY);
+  g_assert_cmphex (g_array_index (camera->controls, DvrControlValue, 2).id, ==,
+                   V4L2_CID_AUTO_WHITE_BALANCE);
+  g_assert_cmpint (g_array_index (camera->controls, DvrControlValue, 2).value, ==, 0);
+  g_assert_cmphex (g_array_index (camera->controls, DvrControlValue, 3).id, ==,
+                   V4L2_CID_BRIGHTNESS);
+  g_assert_cmpint (g_array_index (camera->controls, DvrControlValue, 3).value, ==, -12);
 
   /* Nothing but the source: every default. */
   camera = dvr_config_get_camera (config, "rear");
@@ -191,7 +214,10 @@ test_config_valid (void)
   g_assert_cmpint (camera->framerate_n, ==, 30);
   g_assert_cmpint (camera->framerate_d, ==, 1);
   g_assert_cmpint (camera->record, ==, DVR_RECORD_MODE_AUTO);
-  g_assert_cmpstr (camera->encoder, ==, "x264enc");
+  g_assert_cmpstr (camera->encoder, ==, "auto");
+  g_assert_false (camera->transcode_mjpeg);
+  /* No control set: the camera keeps its own settings. */
+  g_assert_cmpuint (camera->controls->len, ==, 0);
   g_assert_cmpuint (camera->bitrate_kbps, ==, 4000);
   g_assert_cmpuint (camera->keyframe_interval, ==, 30);
 
@@ -519,7 +545,7 @@ test_config_unknown_key_warning (void)
       "colour = red\n"
       "[camera front]\n"
       "source = /dev/video0\n"
-      "brightness = 10\n"
+      "contrast = 10\n"
       "pattern = ball\n"
       "[gps]\n"
       "device = /dev/ttyUSB0\n",
@@ -531,7 +557,7 @@ test_config_unknown_key_warning (void)
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 0), ==,
                    "test.conf:3: [recorder] colour: unknown key, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 1), ==,
-                   "test.conf:6: [camera front] brightness: unknown key, ignored");
+                   "test.conf:6: [camera front] contrast: unknown key, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 2), ==,
                    "test.conf:7: [camera front] pattern: only used with source = test, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 3), ==,
@@ -555,7 +581,13 @@ test_config_out_of_range (void)
     { "bitrate = 50\n", "test.conf:5: [camera c] bitrate: expected kbit/s between 100 and 100000, got \"50\"" },
     { "keyframe-interval = 0\n", "test.conf:5: [camera c] keyframe-interval: expected frames between 1 and 1000, got \"0\"" },
     { "record = raw\n", "test.conf:5: [camera c] record: expected one of auto, passthrough, encode, got \"raw\"" },
-    { "encoder = nvh264enc\n", "test.conf:5: [camera c] encoder: expected one of x264enc, openh264enc, got \"nvh264enc\"" },
+    { "encoder = nvh264enc\n", "test.conf:5: [camera c] encoder: expected one of auto, x264enc, openh264enc, v4l2h264enc, got \"nvh264enc\"" },
+    { "mjpeg = keep\n", "test.conf:5: [camera c] mjpeg: expected one of store, transcode, got \"keep\"" },
+    { "power-line-frequency = 50Hz\n", "test.conf:5: [camera c] power-line-frequency: expected one of disabled, 50, 60, auto, got \"50Hz\"" },
+    { "exposure = night\n", "test.conf:5: [camera c] exposure: expected one of auto, manual, shutter-priority, aperture-priority, got \"night\"" },
+    { "white-balance = on\n", "test.conf:5: [camera c] white-balance: expected one of manual, auto, got \"on\"" },
+    { "brightness = bright\n", "test.conf:5: [camera c] brightness: expected an integer in the camera's range (dvrd --probe shows it), got \"bright\"" },
+    { "brightness = 99999999999\n", "test.conf:5: [camera c] brightness: expected an integer in the camera's range (dvrd --probe shows it), got \"99999999999\"" },
     { "pattern = plaid\n", "test.conf:5: [camera c] pattern: expected a videotestsrc pattern such as smpte, ball, snow, pinwheel, spokes, gradient, colors, zone-plate, got \"plaid\"" },
   };
   const RangeCase recorder_cases[] = {

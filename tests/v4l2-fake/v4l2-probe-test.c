@@ -92,10 +92,91 @@ test_probe_device (void)
   g_assert_nonnull (strstr (text, "H264"));
   g_assert_nonnull (strstr (text, "1280x720 @ 25 fps"));
 
-  g_assert_true (dvr_v4l2_choose (probe, WIDTH, HEIGHT, FPS, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  /* Menus list the driver's item names. */
+  g_assert_nonnull (strstr (text, "menu 0 Disabled, 1 50 Hz, 2 60 Hz, 3 Auto"));
+
+  g_assert_true (dvr_v4l2_choose (probe, WIDTH, HEIGHT, FPS, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_no_error (error);
   g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_H264);
+}
+
+/* Controls go to the device through libv4l2 and are read back; the fake
+ * keeps them in NODE.controls, so another open (another process) sees
+ * them as it would on a real camera. */
+static void
+test_set_controls (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrV4l2Probe) probe = dvr_v4l2_probe (device, &error);
+  g_autoptr (DvrV4l2Probe) again = NULL;
+  const DvrV4l2ControlValue good[] = {
+    { V4L2_CID_POWER_LINE_FREQUENCY, V4L2_CID_POWER_LINE_FREQUENCY_60HZ },
+    { V4L2_CID_EXPOSURE_AUTO, V4L2_EXPOSURE_APERTURE_PRIORITY },
+    { V4L2_CID_AUTO_WHITE_BALANCE, 0 },
+    { V4L2_CID_BRIGHTNESS, 77 },
+  };
+  const DvrV4l2ControlValue bad[] = {
+    { V4L2_CID_BRIGHTNESS, 300 },
+    { V4L2_CID_POWER_LINE_FREQUENCY, 1 },
+    { V4L2_CID_CONTRAST, 10 },
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (dvr_v4l2_set_controls (device, probe, good, G_N_ELEMENTS (good), &error));
+  g_assert_no_error (error);
+  again = dvr_v4l2_probe (device, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_POWER_LINE_FREQUENCY)->value, ==,
+      V4L2_CID_POWER_LINE_FREQUENCY_60HZ);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_EXPOSURE_AUTO)->value, ==,
+      V4L2_EXPOSURE_APERTURE_PRIORITY);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_AUTO_WHITE_BALANCE)->value, ==, 0);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_BRIGHTNESS)->value, ==, 77);
+
+  /* Every problem is named, with what the camera offers; the good value
+   * among the bad ones is still set. */
+  g_assert_false (dvr_v4l2_set_controls (device, again, bad, G_N_ELEMENTS (bad), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, device));
+  g_assert_nonnull (strstr (error->message, "Brightness: 300 is not offered (the camera offers 0..255)"));
+  g_assert_nonnull (strstr (error->message, "no control 0x"));
+  g_clear_pointer (&again, dvr_v4l2_probe_free);
+  g_clear_error (&error);
+  again = dvr_v4l2_probe (device, &error);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_POWER_LINE_FREQUENCY)->value, ==,
+      V4L2_CID_POWER_LINE_FREQUENCY_50HZ);
+  g_assert_cmpint (dvr_v4l2_probe_get_control (again, V4L2_CID_BRIGHTNESS)->value, ==, 77);
+}
+
+/* A menu item the camera skips (as UVC cameras skip exposure modes) is
+ * refused with the items it does offer. */
+static void
+test_control_menu_skip (void)
+{
+  g_autoptr (DvrV4l2Probe) probe = dvr_v4l2_probe_new (device);
+  g_autoptr (GError) error = NULL;
+  DvrV4l2Control *control = g_new0 (DvrV4l2Control, 1);
+  const DvrV4l2ControlValue value = { V4L2_CID_EXPOSURE_AUTO, V4L2_EXPOSURE_AUTO };
+
+  control->id = V4L2_CID_EXPOSURE_AUTO;
+  control->name = g_strdup ("Auto Exposure");
+  control->type = V4L2_CTRL_TYPE_MENU;
+  control->minimum = 0;
+  control->maximum = 3;
+  control->step = 1;
+  control->menu = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (control->menu, NULL);
+  g_ptr_array_add (control->menu, g_strdup ("Manual Mode"));
+  g_ptr_array_add (control->menu, NULL);
+  g_ptr_array_add (control->menu, g_strdup ("Aperture Priority Mode"));
+  g_ptr_array_add (probe->controls, control);
+
+  g_assert_false (dvr_v4l2_set_controls (device, probe, &value, 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+  g_assert_cmpstr (strchr (error->message, ' ') + 1, ==, "Auto Exposure: 0 is not offered "
+      "(the camera offers 1 Manual Mode, 3 Aperture Priority Mode)");
 }
 
 static void
@@ -108,6 +189,56 @@ test_probe_missing (void)
   g_assert_null (probe);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_nonnull (strstr (error->message, path));
+}
+
+/* dvrd --probe -c FILE and --check-config FILE judge each configured
+ * camera on the device by what it offers. */
+static void
+test_dvrd_probe_config (void)
+{
+  const gchar *dvrd = g_getenv ("DVRD");
+  g_autofree gchar *dir = NULL;
+  g_autofree gchar *conf = NULL;
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *out = NULL;
+  g_autofree gchar *err = NULL;
+  gint status;
+
+  if (dvrd == NULL) {
+    g_test_skip ("DVRD is not set");
+    return;
+  }
+  dir = g_path_get_dirname (device);
+  conf = g_build_filename (dir, "dvr.conf", NULL);
+  text = g_strdup_printf ("[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n"
+      "[camera front]\nsource = %s\nwidth = %u\nheight = %u\nframerate = %u\n"
+      "[camera cabin]\nsource = %s\nwidth = 640\nheight = 480\nframerate = %u\n"
+      "record = passthrough\n"
+      "[camera rear]\nsource = %s-unplugged\n",
+      dir, dir, device, WIDTH, HEIGHT, FPS, device, FPS, device);
+  g_assert_true (g_file_set_contents (conf, text, -1, NULL));
+
+  const gchar *probe_argv[] = { dvrd, "--probe", device, "-c", conf, NULL };
+  status = dvr_test_run (probe_argv, &out, &err);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (out, "would record:\n  camera front: H264 1280x720@25 passed through\n"
+      "  camera cabin: cannot record as configured: "));
+  g_assert_nonnull (strstr (out, "wanted H.264 or MJPEG (record = passthrough) at 640x480, 25 fps; "
+      "the camera offers H264 1280x720@25, MJPG 1280x720@25, YUYV 1280x720@25"));
+  g_assert_null (strstr (out, "camera rear"));
+
+  const gchar *check_argv[] = { dvrd, "--check-config", conf, NULL };
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  status = dvr_test_run (check_argv, &out, &err);
+  g_test_message ("stdout: %s\nstderr: %s", out, err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_nonnull (strstr (err, "[camera cabin]: "));
+  g_assert_nonnull (strstr (err, "the camera offers H264 1280x720@25"));
+  g_assert_nonnull (strstr (err, "note: camera rear: "));
+  g_assert_null (strstr (err, "[camera front]"));
+  g_unlink (conf);
 }
 
 static void
@@ -130,6 +261,10 @@ test_dvrd_probe (void)
   g_assert_nonnull (strstr (out, "MJPG"));
   g_assert_nonnull (strstr (out, "YUYV"));
   g_assert_nonnull (strstr (out, "Brightness"));
+
+  /* Without a configuration: what the defaults (1280x720 at 30) would get. */
+  g_assert_nonnull (strstr (out, "would record:\n  with the defaults (1280x720, 30 fps, "
+      "record = auto): nothing: "));
 
   const gchar *missing_argv[] = { dvrd, "--probe", "/nonexistent/video9", NULL };
   g_clear_pointer (&out, g_free);
@@ -168,15 +303,19 @@ test_choose_h264 (void)
   add_format (probe, V4L2_PIX_FMT_YUYV, FALSE, 1280, 720, fps_30_25, 2);
   add_format (probe, V4L2_PIX_FMT_MJPEG, TRUE, 1280, 720, fps_30_25, 2);
   add_format (probe, V4L2_PIX_FMT_H264, TRUE, 1280, 720, fps_30_25, 2);
-  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_no_error (error);
   g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_H264);
   g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_PASSTHROUGH);
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_PASSTHROUGH, TRUE,
+      &choice, &error));
+  g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_H264);
+  g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_PASSTHROUGH);
 
   /* Asked to encode, the same camera gives raw frames. */
-  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_PREFER_ENCODE, &choice,
-      &error));
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_ENCODE, FALSE,
+      &choice, &error));
   g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_YUYV);
   g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_ENCODE);
 }
@@ -192,11 +331,29 @@ test_choose_mjpeg (void)
   add_format (probe, V4L2_PIX_FMT_MJPEG, TRUE, 1280, 720, fps_30_25, 2);
   /* H.264 at another size does not qualify. */
   add_format (probe, V4L2_PIX_FMT_H264, TRUE, 1920, 1080, fps_30_25, 2);
-  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_no_error (error);
   g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_MJPEG);
   g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_PASSTHROUGH);
+
+  /* mjpeg = transcode: the same format, decoded and encoded. */
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_AUTO, TRUE,
+      &choice, &error));
+  g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_MJPEG);
+  g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_TRANSCODE);
+
+  /* record = encode prefers raw frames over MJPEG... */
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_ENCODE, FALSE,
+      &choice, &error));
+  g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_YUYV);
+  g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_ENCODE);
+  /* ...and transcodes MJPEG when there are none. */
+  g_ptr_array_remove_index (probe->formats, 0);
+  g_assert_true (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_ENCODE, FALSE,
+      &choice, &error));
+  g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_MJPEG);
+  g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_TRANSCODE);
 }
 
 static void
@@ -207,11 +364,27 @@ test_choose_raw (void)
   DvrV4l2Choice choice = { 0, };
 
   add_format (probe, V4L2_PIX_FMT_YUYV, FALSE, 640, 480, fps_30, 1);
-  g_assert_true (dvr_v4l2_choose (probe, 640, 480, 30, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_true (dvr_v4l2_choose (probe, 640, 480, 30, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_no_error (error);
   g_assert_cmphex (choice.fourcc, ==, V4L2_PIX_FMT_YUYV);
   g_assert_cmpint (choice.action, ==, DVR_V4L2_ACTION_ENCODE);
+
+  /* record = passthrough never encodes: the error says what it wanted. */
+  g_assert_false (dvr_v4l2_choose (probe, 640, 480, 30, 1, DVR_V4L2_POLICY_PASSTHROUGH, FALSE,
+      &choice, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_cmpstr (error->message, ==, "wanted H.264 or MJPEG (record = passthrough) at "
+      "640x480, 30 fps; the camera offers YUYV 640x480@30");
+  g_clear_error (&error);
+
+  /* A raw format we have no GStreamer name for is never chosen. */
+  g_autoptr (DvrV4l2Probe) bayer = dvr_v4l2_probe_new ("test");
+  add_format (bayer, V4L2_PIX_FMT_SGRBG10, FALSE, 640, 480, fps_30, 1);
+  g_assert_false (dvr_v4l2_choose (bayer, 640, 480, 30, 1, DVR_V4L2_POLICY_AUTO, FALSE,
+      &choice, &error));
+  g_assert_cmpstr (dvr_v4l2_fourcc_to_gst_format (V4L2_PIX_FMT_YUYV), ==, "YUY2");
+  g_assert_null (dvr_v4l2_fourcc_to_gst_format (V4L2_PIX_FMT_SGRBG10));
 }
 
 static void
@@ -224,11 +397,11 @@ test_choose_none (void)
   add_format (probe, V4L2_PIX_FMT_H264, TRUE, 1920, 1080, fps_30, 1);
   add_format (probe, V4L2_PIX_FMT_MJPEG, TRUE, 1280, 720, fps_30_15, 2);
   add_format (probe, V4L2_PIX_FMT_YUYV, FALSE, 640, 480, fps_30, 1);
-  g_assert_false (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_false (dvr_v4l2_choose (probe, 1280, 720, 25, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
-  g_assert_cmpstr (error->message, ==, "camera offers H264 1920x1080@30, MJPG 1280x720@30/15, "
-      "YUYV 640x480@30; none is 1280x720 at 25 fps");
+  g_assert_cmpstr (error->message, ==, "wanted H.264, MJPEG or raw video at 1280x720, 25 fps; "
+      "the camera offers H264 1920x1080@30, MJPG 1280x720@30/15, YUYV 640x480@30");
 
   /* NTSC rates match exactly, not approximately. */
   g_clear_error (&error);
@@ -238,9 +411,9 @@ test_choose_none (void)
   dvr_v4l2_frame_size_add_interval (size, 1001, 30000);
   g_ptr_array_add (format->sizes, size);
   g_ptr_array_add (ntsc->formats, format);
-  g_assert_true (dvr_v4l2_choose (ntsc, 640, 480, 30000, 1001, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_true (dvr_v4l2_choose (ntsc, 640, 480, 30000, 1001, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
-  g_assert_false (dvr_v4l2_choose (ntsc, 640, 480, 30, 1, DVR_V4L2_PREFER_PASSTHROUGH,
+  g_assert_false (dvr_v4l2_choose (ntsc, 640, 480, 30, 1, DVR_V4L2_POLICY_AUTO, FALSE,
       &choice, &error));
   g_assert_nonnull (strstr (error->message, "640x480@29.97"));
 }
@@ -278,6 +451,9 @@ main (int argc, char **argv)
   g_test_add_func ("/v4l2/probe/device", test_probe_device);
   g_test_add_func ("/v4l2/probe/missing", test_probe_missing);
   g_test_add_func ("/v4l2/probe/dvrd", test_dvrd_probe);
+  g_test_add_func ("/v4l2/probe/dvrd-config", test_dvrd_probe_config);
+  g_test_add_func ("/v4l2/controls/set", test_set_controls);
+  g_test_add_func ("/v4l2/controls/menu-skip", test_control_menu_skip);
 
   ret = g_test_run ();
   g_unlink (device);
