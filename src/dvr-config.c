@@ -36,6 +36,8 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define GROUP_RECORDER "recorder"
 #define GROUP_CONTROL "control"
 #define GROUP_CAMERA_PREFIX "camera"
+#define GROUP_SIGNAL_PREFIX "signal"
+#define GROUP_GPS "gps"
 
 #define DEFAULT_UNIT_ID "dvr"
 #define DEFAULT_SEGMENT_NS (10 * DVR_NSEC_PER_SEC)
@@ -50,6 +52,8 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define DEFAULT_FRAMERATE_D 1
 #define DEFAULT_RECORD DVR_RECORD_MODE_AUTO
 #define DEFAULT_BITRATE_KBPS 4000
+#define DEFAULT_GPSD "localhost:2947"
+#define DEFAULT_CLOCK_OFFSET_THRESHOLD_NS (2 * DVR_NSEC_PER_SEC)
 
 #define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
 #define SEGMENT_MAX_NS (3600 * DVR_NSEC_PER_SEC)
@@ -66,6 +70,8 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define BITRATE_MAX_KBPS 100000
 #define KEYFRAME_INTERVAL_MIN 1
 #define KEYFRAME_INTERVAL_MAX 1000
+#define CLOCK_OFFSET_THRESHOLD_MIN_NS (100 * DVR_NSEC_PER_MSEC)
+#define CLOCK_OFFSET_THRESHOLD_MAX_NS (86400 * DVR_NSEC_PER_SEC)
 #define UNIT_ID_MAX_LENGTH 64
 #define CAMERA_NAME_MAX_LENGTH 32
 
@@ -78,7 +84,22 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 
 static const gchar *const recorder_keys[] = {
   "unit-id", "storage", "segment-length", "stall-timeout",
-  "restart-backoff-min", "restart-backoff-max", NULL
+  "restart-backoff-min", "restart-backoff-max", "speed-units", NULL
+};
+
+static const gchar *const gps_keys[] = { "gpsd", "clock-offset-threshold", NULL };
+
+static const gchar *const signal_keys[] = { "source", NULL };
+
+/* Indexed by DvrSpeedUnits. */
+static const gchar *const speed_units[] = { "kmh", "mph", NULL };
+
+/* Indexed by DvrSignalSource. */
+static const gchar *const signal_sources[] = { "control", NULL };
+
+/* A vehicle's usual inputs, when the file names none. */
+static const gchar *const default_signals[] = {
+  "ignition", "lightbar", "siren", "brake", "door", "aux", NULL
 };
 
 static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
@@ -86,8 +107,10 @@ static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
 static const gchar *const camera_keys[] = {
   "source", "width", "height", "framerate", "record", "encoder", "bitrate",
   "keyframe-interval", "pattern", "mjpeg", "power-line-frequency", "exposure",
-  "white-balance", "brightness", NULL
+  "white-balance", "brightness", "watermark", NULL
 };
+
+static const gchar *const booleans[] = { "false", "true", NULL };
 
 /* Indexed by DvrRecordMode. */
 static const gchar *const record_modes[] = { "auto", "passthrough", "encode", NULL };
@@ -376,16 +399,23 @@ is_key_name (const gchar *name)
 
 /* For "[camera NAME]" returns NAME as written (surrounding whitespace
  * removed), newly allocated; NULL for any other group. */
+/* "camera front" -> "front" for @kind "camera"; NULL for other groups. */
 static gchar *
-camera_name_from_group (const gchar *group)
+name_from_group (const gchar *group, const gchar *kind)
 {
-  gsize prefix = strlen (GROUP_CAMERA_PREFIX);
+  gsize prefix = strlen (kind);
 
-  if (strncmp (group, GROUP_CAMERA_PREFIX, prefix) != 0)
+  if (strncmp (group, kind, prefix) != 0)
     return NULL;
   if (group[prefix] != '\0' && group[prefix] != ' ' && group[prefix] != '\t')
     return NULL;
   return g_strstrip (g_strdup (group + prefix));
+}
+
+static gchar *
+camera_name_from_group (const gchar *group)
+{
+  return name_from_group (group, GROUP_CAMERA_PREFIX);
 }
 
 static gboolean
@@ -416,10 +446,18 @@ scan_group_line (ConfigParser *parser,
    * GKeyFile groups but one camera, so groups are matched by meaning. */
   group = scan_group_new (name, line);
   camera = camera_name_from_group (group->canonical);
+  if (camera == NULL && (camera = name_from_group (group->canonical, GROUP_SIGNAL_PREFIX))) {
+    /* Signals share the lookup: keyed apart from cameras by a prefix. */
+    gchar *key = g_strconcat ("signal:", camera, NULL);
+    g_free (camera);
+    camera = key;
+  }
   if (camera != NULL) {
     guint first = GPOINTER_TO_UINT (g_hash_table_lookup (camera_lines, camera));
     if (first > 0)
       return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, name, NULL,
+                           g_str_has_prefix (camera, "signal:") ?
+                           "duplicate signal, first defined at line %u" :
                            "duplicate camera, first defined at line %u", first);
     g_hash_table_insert (camera_lines, g_steal_pointer (&camera), GUINT_TO_POINTER (line));
   } else {
@@ -783,6 +821,9 @@ parse_recorder (ConfigParser *parser, const ScanGroup *group, GError **error)
                     RESTART_BACKOFF_MAX_NS, &config->restart_backoff_max_ns, &max_line, error))
     return FALSE;
 
+  if (!get_choice (parser, group, "speed-units", speed_units, &config->speed_units, error))
+    return FALSE;
+
   if (config->restart_backoff_max_ns < config->restart_backoff_min_ns) {
     g_autofree gchar *min_text = format_seconds (config->restart_backoff_min_ns);
     g_autofree gchar *max_text = format_seconds (config->restart_backoff_max_ns);
@@ -1049,6 +1090,13 @@ parse_camera (ConfigParser *parser,
   camera->encoder = g_strdup (encoders[encoder]);
   if (!get_choice (parser, group, "mjpeg", mjpeg_modes, &mjpeg, error))
     return FALSE;
+  camera->watermark = TRUE;
+  {
+    guint watermark = 1;
+    if (!get_choice (parser, group, "watermark", booleans, &watermark, error))
+      return FALSE;
+    camera->watermark = watermark == 1;
+  }
   camera->transcode_mjpeg = mjpeg == 1;
   camera->controls = g_array_new (FALSE, FALSE, sizeof (DvrControlValue));
   if (!get_control_choice (parser, group, camera, "power-line-frequency",
@@ -1095,6 +1143,57 @@ parse_camera (ConfigParser *parser,
 }
 
 static gboolean
+parse_gps (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *gpsd = NULL;
+  guint line;
+
+  warn_unknown_keys (parser, group, gps_keys);
+  if (!lookup_value (parser, group, "gpsd", &gpsd, &line, error))
+    return FALSE;
+  if (gpsd != NULL) {
+    const gchar *colon = strrchr (gpsd, ':');
+    guint64 port = 0;
+    g_clear_pointer (&config->gpsd_host, g_free);
+    g_clear_pointer (&config->gpsd_port, g_free);
+    if (!g_str_equal (gpsd, "none")) {
+      if (colon == NULL || colon == gpsd || !parse_uint (colon + 1, 65535, &port) || port == 0)
+        return set_expected_error (error, parser, line, GROUP_GPS, "gpsd",
+                                   "HOST:PORT of gpsd such as localhost:2947, or none", gpsd);
+      config->gpsd_host = g_strndup (gpsd, colon - gpsd);
+      config->gpsd_port = g_strdup (colon + 1);
+    }
+  }
+  return get_seconds (parser, group, "clock-offset-threshold", CLOCK_OFFSET_THRESHOLD_MIN_NS,
+                      CLOCK_OFFSET_THRESHOLD_MAX_NS, &config->clock_offset_threshold_ns, &line,
+                      error);
+}
+
+static gboolean
+parse_signal (ConfigParser *parser, const ScanGroup *group, const gchar *name, GError **error)
+{
+  DvrSignalConfig *signal;
+  guint source = 0;
+
+  if (!is_camera_name (name)) {
+    g_autofree gchar *quoted = quote_text (name);
+    return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, group->line,
+                         group->name, NULL,
+                         "expected a signal name of 1 to 32 characters a-z 0-9 _ -, got \"%s\"",
+                         quoted);
+  }
+  warn_unknown_keys (parser, group, signal_keys);
+  signal = g_new0 (DvrSignalConfig, 1);
+  g_ptr_array_add (parser->config->signals, signal);
+  signal->name = g_strdup (name);
+  if (!get_choice (parser, group, "source", signal_sources, &source, error))
+    return FALSE;
+  signal->source = (DvrSignalSource) source;
+  return TRUE;
+}
+
+static gboolean
 parse_groups (ConfigParser *parser, GError **error)
 {
   const ScanGroup *recorder = NULL;
@@ -1103,9 +1202,16 @@ parse_groups (ConfigParser *parser, GError **error)
   for (guint i = 0; i < parser->groups->len; i++) {
     const ScanGroup *group = g_ptr_array_index (parser->groups, i);
     g_autofree gchar *camera_name = camera_name_from_group (group->canonical);
+    g_autofree gchar *signal_name = name_from_group (group->canonical, GROUP_SIGNAL_PREFIX);
 
     if (camera_name != NULL) {
       if (!parse_camera (parser, group, camera_name, camera_count++, error))
+        return FALSE;
+    } else if (signal_name != NULL) {
+      if (!parse_signal (parser, group, signal_name, error))
+        return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_GPS)) {
+      if (!parse_gps (parser, group, error))
         return FALSE;
     } else if (g_str_equal (group->canonical, GROUP_RECORDER)) {
       recorder = group;
@@ -1124,6 +1230,14 @@ parse_groups (ConfigParser *parser, GError **error)
   if (camera_count == 0)
     return set_error_at (error, DVR_CONFIG_ERROR_NO_CAMERA, parser, 0, NULL, NULL,
                          "no [camera NAME] group, expected at least one camera");
+  if (parser->config->signals->len == 0) {
+    for (guint i = 0; default_signals[i] != NULL; i++) {
+      DvrSignalConfig *signal = g_new0 (DvrSignalConfig, 1);
+      signal->name = g_strdup (default_signals[i]);
+      signal->source = DVR_SIGNAL_SOURCE_CONTROL;
+      g_ptr_array_add (parser->config->signals, signal);
+    }
+  }
   return TRUE;
 }
 
@@ -1141,6 +1255,10 @@ dvr_config_new (const gchar *path)
   config->control_socket = g_strdup (DEFAULT_CONTROL_SOCKET);
   config->control_socket_mode = DEFAULT_CONTROL_SOCKET_MODE;
   config->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_config_free);
+  config->signals = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_signal_config_free);
+  config->gpsd_host = g_strndup (DEFAULT_GPSD, strcspn (DEFAULT_GPSD, ":"));
+  config->gpsd_port = g_strdup (strchr (DEFAULT_GPSD, ':') + 1);
+  config->clock_offset_threshold_ns = DEFAULT_CLOCK_OFFSET_THRESHOLD_NS;
   config->warnings = g_ptr_array_new_with_free_func (g_free);
   return config;
 }
@@ -1285,6 +1403,15 @@ dvr_camera_config_free (DvrCameraConfig *camera)
 }
 
 void
+dvr_signal_config_free (DvrSignalConfig *signal)
+{
+  if (signal == NULL)
+    return;
+  g_free (signal->name);
+  g_free (signal);
+}
+
+void
 dvr_config_free (DvrConfig *config)
 {
   if (config == NULL)
@@ -1293,7 +1420,10 @@ dvr_config_free (DvrConfig *config)
   g_free (config->unit_id);
   g_free (config->storage_root);
   g_free (config->control_socket);
+  g_free (config->gpsd_host);
+  g_free (config->gpsd_port);
   g_clear_pointer (&config->cameras, g_ptr_array_unref);
+  g_clear_pointer (&config->signals, g_ptr_array_unref);
   g_clear_pointer (&config->warnings, g_ptr_array_unref);
   g_free (config);
 }

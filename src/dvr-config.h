@@ -53,10 +53,25 @@ typedef struct {
   gboolean transcode_mjpeg; /* mjpeg = transcode: MJPEG decoded and encoded to H.264 */
   GArray *controls;     /* of DvrControlValue, in the file's order; V4L2 only */
   gchar *encoder;       /* "auto", "x264enc", "openh264enc" or "v4l2h264enc" */
+  gboolean watermark;   /* burn time, unit, camera, speed, signals into encoded video */
   guint bitrate_kbps;   /* encoder target, kbit/s */
   guint keyframe_interval; /* frames between keyframes when encoding */
   guint index;          /* position in the file, 0-based */
 } DvrCameraConfig;
+
+typedef enum {
+  DVR_SPEED_UNITS_KMH,
+  DVR_SPEED_UNITS_MPH,
+} DvrSpeedUnits;
+
+typedef enum {
+  DVR_SIGNAL_SOURCE_CONTROL, /* set through the control socket (dvrctl signal) */
+} DvrSignalSource;
+
+typedef struct {
+  gchar *name;              /* from "[signal NAME]": [a-z0-9_-], 1..32 chars */
+  DvrSignalSource source;
+} DvrSignalConfig;
 
 typedef struct {
   gchar *path;              /* file it came from (or display name) */
@@ -68,7 +83,12 @@ typedef struct {
   gint64 restart_backoff_max_ns; /* [recorder] restart-backoff-max, s -> ns */
   gchar *control_socket;    /* [control] socket */
   guint control_socket_mode;/* [control] socket-mode, octal, default 0660 */
+  guint speed_units;        /* [recorder] speed-units: DvrSpeedUnits */
+  gchar *gpsd_host;         /* [gps] gpsd host; NULL for gpsd = none */
+  gchar *gpsd_port;
+  gint64 clock_offset_threshold_ns; /* [gps] clock-offset-threshold, s -> ns */
   GPtrArray *cameras;       /* element-type DvrCameraConfig, file order */
+  GPtrArray *signals;       /* element-type DvrSignalConfig, file order (defaults if none) */
   GPtrArray *warnings;      /* element-type utf8: unknown keys and groups, one line each */
 } DvrConfig;
 
@@ -87,6 +107,7 @@ DvrConfig *dvr_config_load_data (const gchar *data,
 const DvrCameraConfig *dvr_config_get_camera (const DvrConfig *config, const gchar *name);
 
 void dvr_camera_config_free (DvrCameraConfig *camera);
+void dvr_signal_config_free (DvrSignalConfig *signal);
 void dvr_config_free (DvrConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrConfig, dvr_config_free)
 

@@ -12,6 +12,7 @@
 #include "dvr-catalog.h"
 #include "dvr-control.h"
 #include "dvr-pipeline.h"
+#include "dvr-signals.h"
 #include "dvr-storage.h"
 #include "dvr-utils.h"
 
@@ -36,6 +37,7 @@ struct _DvrDaemon {
   DvrCatalog *catalog;
   DvrCatalog *checkpoint_catalog;  /* storage thread only */
   DvrControl *control;
+  DvrSignals *signals;
   GPtrArray *cameras;              /* DvrCamera* */
   gint64 run_id;
   gint64 start_mono_ns;
@@ -299,6 +301,19 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   json_builder_set_member_name (b, "clock_source");
   json_builder_add_string_value (b, dvr_clock_source_to_string (daemon->clock_source));
 
+  json_builder_set_member_name (b, "signals");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < dvr_signals_get_count (daemon->signals); i++) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, dvr_signals_get_name (daemon->signals, i));
+    json_builder_set_member_name (b, "value");
+    json_builder_add_boolean_value (b, dvr_signals_get_value (daemon->signals, i));
+    json_add_time (b, "changed", dvr_signals_get_changed_utc_ns (daemon->signals, i));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+
   json_builder_set_member_name (b, "cameras");
   json_builder_begin_array (b);
   for (guint i = 0; i < daemon->cameras->len; i++) {
@@ -348,6 +363,96 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   return json_builder_get_root (b);
 }
 
+/* Only signals whose source is the control socket may be set through it:
+ * a physical input is the truth for its own signal. */
+static gboolean
+daemon_signal_settable (DvrDaemon *daemon, const gchar *name, GError **error)
+{
+  for (guint i = 0; i < daemon->config->signals->len; i++) {
+    const DvrSignalConfig *signal = g_ptr_array_index (daemon->config->signals, i);
+    if (g_str_equal (signal->name, name) && signal->source != DVR_SIGNAL_SOURCE_CONTROL) {
+      g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_INVALID_ARGUMENT,
+          "signal: %s comes from a vehicle input, not the control socket", name);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static void
+daemon_store_signal_change (DvrDaemon *daemon, const gchar *name, gboolean value,
+                            gint64 utc_ns, gint64 mono_ns, const gchar *source)
+{
+  /* filled in with the catalog's signal table */
+}
+
+static void
+daemon_push_signals (DvrDaemon *daemon)
+{
+  /* filled in with the metadata element */
+}
+
+/* A signal changed: every camera's metadata track and the catalog. */
+static void
+signal_changed (DvrDaemon *daemon, const gchar *name, gboolean value, gint64 utc_ns,
+                gint64 mono_ns, const gchar *source)
+{
+  g_message ("signal %s %s (%s)", name, value ? "on" : "off", source);
+  daemon_store_signal_change (daemon, name, value, utc_ns, mono_ns, source);
+  daemon_push_signals (daemon);
+}
+
+/* {"cmd":"signal","name":"lightbar","value":true}: sets a signal whose
+ * source is the control socket. */
+static JsonNode *
+control_signal (DvrDaemon *daemon, JsonObject *request, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  JsonNode *name_node = json_object_get_member (request, "name");
+  JsonNode *value_node = json_object_get_member (request, "value");
+  const gchar *name;
+  gboolean value;
+  gboolean changed = FALSE;
+  gint64 utc_ns = dvr_utc_now_ns ();
+  gint64 mono_ns = dvr_monotonic_now_ns ();
+
+  if (name_node == NULL || !JSON_NODE_HOLDS_VALUE (name_node) ||
+      json_node_get_value_type (name_node) != G_TYPE_STRING) {
+    g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_INVALID_ARGUMENT,
+        "signal: \"name\" must be a string");
+    return NULL;
+  }
+  if (value_node == NULL || !JSON_NODE_HOLDS_VALUE (value_node) ||
+      json_node_get_value_type (value_node) != G_TYPE_BOOLEAN) {
+    g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_INVALID_ARGUMENT,
+        "signal: \"value\" must be true or false");
+    return NULL;
+  }
+  name = json_node_get_string (name_node);
+  value = json_node_get_boolean (value_node);
+  if (!daemon_signal_settable (daemon, name, error) ||
+      !dvr_signals_set (daemon->signals, name, value, utc_ns, &changed, error)) {
+    if (error != NULL && *error != NULL && (*error)->domain == DVR_SIGNALS_ERROR) {
+      g_autofree gchar *message = g_strdup ((*error)->message);
+      g_clear_error (error);
+      g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_INVALID_ARGUMENT,
+          "signal: %s", message);
+    }
+    return NULL;
+  }
+  if (changed)
+    signal_changed (daemon, name, value, utc_ns, mono_ns, "control");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "value");
+  json_builder_add_boolean_value (b, value);
+  json_builder_set_member_name (b, "changed");
+  json_builder_add_boolean_value (b, changed);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
 static JsonNode *
 control_handler (const gchar *command, JsonObject *request, gpointer user_data, GError **error)
 {
@@ -355,6 +460,8 @@ control_handler (const gchar *command, JsonObject *request, gpointer user_data, 
 
   if (g_str_equal (command, "status"))
     return dvr_daemon_build_status (daemon);
+  if (g_str_equal (command, "signal"))
+    return control_signal (daemon, request, error);
   if (g_str_equal (command, "version")) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
     json_builder_begin_object (b);
@@ -364,7 +471,7 @@ control_handler (const gchar *command, JsonObject *request, gpointer user_data, 
     return json_builder_get_root (b);
   }
   g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_UNKNOWN_COMMAND,
-      "unknown command \"%s\" (known: status, version)", command);
+      "unknown command \"%s\" (known: status, signal, version)", command);
   return NULL;
 }
 
@@ -390,6 +497,13 @@ dvr_daemon_new (DvrConfig *config, GError **error)
   daemon->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_free);
   daemon->start_mono_ns = dvr_monotonic_now_ns ();
   daemon->clock_source = detect_clock_source ();
+  {
+    g_autoptr (GPtrArray) names = g_ptr_array_new ();
+    for (guint i = 0; i < config->signals->len; i++)
+      g_ptr_array_add (names, ((DvrSignalConfig *) g_ptr_array_index (config->signals, i))->name);
+    g_ptr_array_add (names, NULL);
+    daemon->signals = dvr_signals_new ((const gchar *const *) names->pdata);
+  }
 
   daemon->storage = dvr_storage_new (config->storage_root, error);
   if (daemon->storage == NULL)
@@ -523,6 +637,7 @@ dvr_daemon_free (DvrDaemon *daemon)
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
   g_clear_pointer (&daemon->control, dvr_control_free);
   g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
+  g_clear_pointer (&daemon->signals, dvr_signals_free);
   /* Joins the storage thread before the catalog it checkpoints goes. */
   g_clear_pointer (&daemon->storage, dvr_storage_free);
   g_clear_pointer (&daemon->checkpoint_catalog, dvr_catalog_free);

@@ -1,6 +1,7 @@
 /* dvrctl: talks to a running dvrd over its control socket.
  *
  *   dvrctl [--socket PATH] [--json] status
+ *   dvrctl [--socket PATH] [--json] signal NAME on|off
  *   dvrctl [--socket PATH] [--json] raw '{"cmd":"status","id":1}'
  *
  * Exit status: 0 when dvrd answered "ok": true, 1 when it answered with an
@@ -202,6 +203,29 @@ camera_details (JsonObject *camera)
   return (gchar **) g_ptr_array_free (g_steal_pointer (&details), FALSE);
 }
 
+/* "signals: ignition LIGHTBAR siren ...": the ones that are on in capitals. */
+static void
+print_signals (JsonObject *reply)
+{
+  JsonArray *signals = member_get_array (reply, "signals");
+  g_autoptr (GString) line = g_string_new ("signals:");
+
+  if (signals == NULL)
+    return;
+  for (guint i = 0; i < json_array_get_length (signals); i++) {
+    JsonObject *signal = array_get_object (signals, i);
+    g_autofree gchar *name = member_to_text (signal, "name");
+    g_autofree gchar *value = member_to_text (signal, "value");
+    if (g_strcmp0 (value, "yes") == 0) {
+      g_autofree gchar *upper = g_ascii_strup (name, -1);
+      g_string_append_printf (line, " %s", upper);
+    } else {
+      g_string_append_printf (line, " %s", name);
+    }
+  }
+  printf ("%s\n", line->str);
+}
+
 static void
 print_status (JsonObject *reply)
 {
@@ -221,6 +245,7 @@ print_status (JsonObject *reply)
 
   printf ("unit %s  run %s  uptime %s  storage %s  clock %s  dvrd %s\n",
       unit, run, uptime, storage, clock, version);
+  print_signals (reply);
   if (cameras == NULL || json_array_get_length (cameras) == 0) {
     printf ("no cameras\n");
   } else {
@@ -307,7 +332,9 @@ main (int argc, char **argv)
       "Query a running dvrd.\n"
       "\n"
       "Commands:\n"
-      "  status      cameras, recording state, current segments, gaps\n"
+      "  status      cameras, recording state, current segments, gaps, signals\n"
+      "  signal NAME on|off\n"
+      "              set a vehicle signal (one whose source is the control socket)\n"
       "  raw JSON    send JSON as one request line and print the reply line");
   g_option_context_set_description (context,
       "Exit status: 0 ok, 1 dvrd answered with an error, 2 usage error or dvrd "
@@ -331,6 +358,20 @@ main (int argc, char **argv)
       return usage_error ("status takes no arguments");
     request = json_object_new ();
     json_object_set_string_member (request, "cmd", "status");
+  } else if (g_strcmp0 (command, "signal") == 0) {
+    gboolean on;
+    if (argc != 4)
+      return usage_error ("signal takes a name and on or off");
+    if (g_strcmp0 (argv[3], "on") == 0)
+      on = TRUE;
+    else if (g_strcmp0 (argv[3], "off") == 0)
+      on = FALSE;
+    else
+      return usage_error ("signal: the value must be on or off");
+    request = json_object_new ();
+    json_object_set_string_member (request, "cmd", "signal");
+    json_object_set_string_member (request, "name", argv[2]);
+    json_object_set_boolean_member (request, "value", on);
   } else if (g_strcmp0 (command, "raw") == 0) {
     if (argc != 3)
       return usage_error ("raw takes exactly one argument, a JSON object");
@@ -363,5 +404,9 @@ main (int argc, char **argv)
   }
   if (!json && g_strcmp0 (command, "status") == 0)
     print_status (reply);
+  if (!json && g_strcmp0 (command, "signal") == 0) {
+    g_autofree gchar *changed = member_to_text (reply, "changed");
+    printf ("%s %s%s\n", argv[2], argv[3], g_strcmp0 (changed, "yes") == 0 ? "" : " (already)");
+  }
   return EXIT_OK;
 }

@@ -138,6 +138,11 @@ test_control_malformed (void)
     "{\"cmd\":\"no-such-command\"}\n",
     "{\"cmd\":\"status\"\n",
     "\xff\xfe\xfd\n",
+    "{\"cmd\":\"signal\"}\n",
+    "{\"cmd\":\"signal\",\"name\":\"lightbar\"}\n",
+    "{\"cmd\":\"signal\",\"name\":\"lightbar\",\"value\":\"on\"}\n",
+    "{\"cmd\":\"signal\",\"name\":7,\"value\":true}\n",
+    "{\"cmd\":\"signal\",\"name\":\"radar\",\"value\":true}\n",
   };
   gint64 frames_before, frames_after;
 
@@ -182,6 +187,41 @@ test_control_malformed (void)
     g_assert_cmpint (frames_after, >, frames_before);
     g_assert_cmpstr (json_object_get_string_member (dvr_test_status_camera (status, "front"), "state"),
         ==, "recording");
+  }
+  /* Malformed signal requests changed nothing; the right code for each. */
+  {
+    const gchar *request = "{\"cmd\":\"signal\",\"name\":\"radar\",\"value\":true}\n";
+    g_autofree gchar *reply = raw_exchange (daemon->socket_path, request, strlen (request));
+    g_assert_nonnull (strstr (reply, "\"code\":\"invalid-argument\""));
+    g_assert_nonnull (strstr (reply, "no signal \\\"radar\\\" (known: ignition, lightbar, siren, "
+        "brake, door, aux)"));
+  }
+  /* dvrctl signal: on, again (no change), off; status shows the state. */
+  {
+    const gchar *on[] = { g_getenv ("DVRCTL"), "--socket", daemon->socket_path, "signal",
+                          "lightbar", "on", NULL };
+    const gchar *bad[] = { g_getenv ("DVRCTL"), "--socket", daemon->socket_path, "signal",
+                           "lightbar", "maybe", NULL };
+    g_autofree gchar *out = NULL, *err = NULL, *out2 = NULL, *err2 = NULL, *out3 = NULL, *err3 = NULL;
+    g_autoptr (JsonObject) status = NULL;
+    JsonArray *signals;
+    g_assert_cmpint (dvr_test_run (on, &out, &err), ==, 0);
+    g_assert_cmpstr (out, ==, "lightbar on\n");
+    g_assert_cmpint (dvr_test_run (on, &out2, &err2), ==, 0);
+    g_assert_cmpstr (out2, ==, "lightbar on (already)\n");
+    g_assert_cmpint (dvr_test_run (bad, &out3, &err3), ==, 2);
+    status = dvr_test_daemon_status (daemon, &error);
+    g_assert_no_error (error);
+    signals = json_object_get_array_member (status, "signals");
+    g_assert_cmpuint (json_array_get_length (signals), ==, 6);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (signals, 1),
+        "name"), ==, "lightbar");
+    g_assert_true (json_object_get_boolean_member (json_array_get_object_element (signals, 1),
+        "value"));
+    g_assert_false (json_object_get_null_member (json_array_get_object_element (signals, 1),
+        "changed"));
+    g_assert_false (json_object_get_boolean_member (json_array_get_object_element (signals, 2),
+        "value"));
   }
   /* dvrctl renders the same status. */
   {

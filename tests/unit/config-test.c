@@ -533,6 +533,73 @@ test_config_bad_camera_name (void)
   }
 }
 
+/* GPS, signals, speed units and watermark. */
+static void
+test_config_gps_signals (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(DvrConfig) defaults = NULL;
+  const DvrSignalConfig *signal;
+
+  config = fixture_load (f,
+      RECORDER
+      "speed-units = mph\n"
+      "[gps]\n"
+      "gpsd = 127.0.0.1:29470\n"
+      "clock-offset-threshold = 0.5\n"
+      "[signal lightbar]\n"
+      "source = control\n"
+      "[signal takedown-lights]\n"
+      "[camera c]\nsource = test\nwatermark = false\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->speed_units, ==, DVR_SPEED_UNITS_MPH);
+  g_assert_cmpstr (config->gpsd_host, ==, "127.0.0.1");
+  g_assert_cmpstr (config->gpsd_port, ==, "29470");
+  g_assert_cmpint (config->clock_offset_threshold_ns, ==, 500 * DVR_NSEC_PER_MSEC);
+  g_assert_cmpuint (config->signals->len, ==, 2);
+  signal = g_ptr_array_index (config->signals, 1);
+  g_assert_cmpstr (signal->name, ==, "takedown-lights");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_CONTROL);
+  g_assert_false (dvr_config_get_camera (config, "c")->watermark);
+
+  /* Defaults: gpsd on localhost, km/h, the usual vehicle signals, watermark. */
+  defaults = fixture_load (f, RECORDER "[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (defaults->speed_units, ==, DVR_SPEED_UNITS_KMH);
+  g_assert_cmpstr (defaults->gpsd_host, ==, "localhost");
+  g_assert_cmpstr (defaults->gpsd_port, ==, "2947");
+  g_assert_cmpint (defaults->clock_offset_threshold_ns, ==, 2 * DVR_NSEC_PER_SEC);
+  g_assert_cmpuint (defaults->signals->len, ==, 6);
+  g_assert_cmpstr (((DvrSignalConfig *) g_ptr_array_index (defaults->signals, 0))->name, ==,
+                   "ignition");
+  g_assert_true (dvr_config_get_camera (defaults, "c")->watermark);
+  g_clear_pointer (&defaults, dvr_config_free);
+
+  /* gpsd = none: record without GPS. */
+  defaults = fixture_load (f, RECORDER "[gps]\ngpsd = none\n[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_null (defaults->gpsd_host);
+
+  assert_load_fails (f, RECORDER "[gps]\ngpsd = localhost\n[camera c]\nsource = test\n",
+      DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [gps] gpsd: expected HOST:PORT of gpsd such "
+      "as localhost:2947, or none, got \"localhost\"");
+  assert_load_fails (f, RECORDER "[signal lightbar]\n[signal  lightbar]\n[camera c]\nsource = test\n",
+      DVR_CONFIG_ERROR_DUPLICATE, "test.conf:4: [signal  lightbar]: duplicate signal, first "
+      "defined at line 3");
+  assert_load_fails (f, RECORDER "[signal Light Bar]\n[camera c]\nsource = test\n",
+      DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:3: [signal Light Bar]: expected a signal name "
+      "of 1 to 32 characters a-z 0-9 _ -, got \"Light Bar\"");
+  assert_load_fails (f, RECORDER "[signal x]\nsource = gpio\n[camera c]\nsource = test\n",
+      DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [signal x] source: expected one of "
+      "control, got \"gpio\"");
+  assert_load_fails (f, RECORDER "speed-units = knots\n[camera c]\nsource = test\n",
+      DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:3: [recorder] speed-units: expected one of "
+      "kmh, mph, got \"knots\"");
+}
+
 static void
 test_config_unknown_key_warning (void)
 {
@@ -547,7 +614,7 @@ test_config_unknown_key_warning (void)
       "source = /dev/video0\n"
       "contrast = 10\n"
       "pattern = ball\n"
-      "[gps]\n"
+      "[radar]\n"
       "device = /dev/ttyUSB0\n",
       &error);
   g_assert_no_error (error);
@@ -561,7 +628,7 @@ test_config_unknown_key_warning (void)
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 2), ==,
                    "test.conf:7: [camera front] pattern: only used with source = test, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 3), ==,
-                   "test.conf:8: [gps]: unknown group, ignored");
+                   "test.conf:8: [radar]: unknown group, ignored");
   g_assert_null (dvr_config_get_camera (config, "front")->pattern);
 }
 
@@ -660,6 +727,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/bad-replay", test_config_bad_replay);
   g_test_add_func ("/config/bad-camera-name", test_config_bad_camera_name);
   g_test_add_func ("/config/unknown-key-warning", test_config_unknown_key_warning);
+  g_test_add_func ("/config/gps-signals", test_config_gps_signals);
   g_test_add_func ("/config/out-of-range", test_config_out_of_range);
   g_test_add_func ("/config/unreadable", test_config_unreadable);
   g_test_add_func ("/config/to-string", test_config_to_string);
