@@ -8,6 +8,7 @@
 
 #include "dvr-catalog.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 
@@ -85,6 +86,54 @@ static const gchar catalog_schema_v1[] =
   "  PRIMARY KEY (run_id, camera_id)"
   ");"
   "PRAGMA user_version = 1;";
+
+/* Schema version 2: GPS fixes, input signal changes, each segment's clock
+ * offset.  Unknown values are NULL (dvr-gps-fix.h has the C side: NaN, -1,
+ * G_MININT64).  A fix keeps both of its times: received_utc_ns, the system
+ * clock, which every row has and which lines fixes up with segments, and
+ * time_ns, the receiver's, NULL without one.  No reference to runs: a fix
+ * belongs to the vehicle's track, not to a dvrd start.  The CHECKs hold only
+ * what dvr-gps guarantees (it drops a receiver's odd values first), so a
+ * batch of fixes never fails on bad data, only on a bug.  ADD COLUMN of a
+ * nullable column without default does not rewrite the table: migrating a
+ * large catalog takes no time. */
+static const gchar catalog_schema_v2[] =
+  "ALTER TABLE segments ADD COLUMN clock_offset_ns INTEGER;"
+  "CREATE TABLE gps_fixes ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time_ns INTEGER,"
+  "  received_utc_ns INTEGER NOT NULL,"
+  "  received_mono_ns INTEGER,"
+  "  mode INTEGER NOT NULL CHECK (mode BETWEEN 0 AND 3),"
+  "  lat REAL,"
+  "  lon REAL,"
+  "  alt_hae REAL,"
+  "  alt_msl REAL,"
+  "  speed REAL,"
+  "  track REAL,"
+  "  climb REAL,"
+  "  eph REAL,"
+  "  epv REAL,"
+  "  eps REAL,"
+  "  sats_used INTEGER CHECK (sats_used >= 0),"
+  "  sats_visible INTEGER CHECK (sats_visible >= 0)"
+  ");"
+  "CREATE INDEX gps_fixes_received ON gps_fixes (received_utc_ns);"
+  "CREATE INDEX gps_fixes_time ON gps_fixes (time_ns);"
+  "CREATE TABLE signal_changes ("
+  "  id INTEGER PRIMARY KEY,"
+  "  utc_ns INTEGER NOT NULL,"
+  "  mono_ns INTEGER,"
+  "  name TEXT NOT NULL,"
+  "  value INTEGER NOT NULL CHECK (value IN (0, 1)),"
+  "  source TEXT NOT NULL"
+  ");"
+  "CREATE INDEX signal_changes_utc ON signal_changes (utc_ns);"
+  "PRAGMA user_version = 2;";
+
+/* The oldest version a read-only open accepts: the queries below read a
+ * version-1 file as if it were migrated. */
+#define CATALOG_OLDEST_READABLE_VERSION 1
 
 /* Sets @error from the connection's last SQLite error, prefixed by the
  * operation: "insert segment front/x.mkv: UNIQUE constraint failed: ...".
@@ -165,6 +214,36 @@ column_dup (sqlite3_stmt *stmt, int column)
   return g_strdup ((const gchar *) sqlite3_column_text (stmt, column));
 }
 
+/* Unknown values are NULL in the file; in C each type has its own marker. */
+
+static int
+bind_int64_or_null (sqlite3_stmt *stmt, int index, gint64 value, gint64 unknown)
+{
+  return value == unknown ? sqlite3_bind_null (stmt, index) :
+      sqlite3_bind_int64 (stmt, index, value);
+}
+
+static int
+bind_double_or_null (sqlite3_stmt *stmt, int index, gdouble value)
+{
+  return isnan (value) ? sqlite3_bind_null (stmt, index) :
+      sqlite3_bind_double (stmt, index, value);
+}
+
+static gint64
+column_int64_or (sqlite3_stmt *stmt, int column, gint64 unknown)
+{
+  return sqlite3_column_type (stmt, column) == SQLITE_NULL ?
+      unknown : sqlite3_column_int64 (stmt, column);
+}
+
+static gdouble
+column_double_or_nan (sqlite3_stmt *stmt, int column)
+{
+  return sqlite3_column_type (stmt, column) == SQLITE_NULL ?
+      NAN : sqlite3_column_double (stmt, column);
+}
+
 /* Enum strings.  Out-of-range values (a programmer error) give NULL, which
  * the NOT NULL columns then refuse with an error instead of storing a lie. */
 
@@ -226,6 +305,15 @@ dvr_segment_state_from_string (const gchar *str)
 }
 
 DvrSegment *
+dvr_segment_new (void)
+{
+  DvrSegment *segment = g_new0 (DvrSegment, 1);
+
+  segment->clock_offset_ns = G_MININT64;
+  return segment;
+}
+
+DvrSegment *
 dvr_segment_copy (const DvrSegment *segment)
 {
   DvrSegment *copy;
@@ -270,6 +358,16 @@ dvr_run_camera_free (DvrRunCamera *run_camera)
     return;
   g_free (run_camera->camera);
   g_free (run_camera);
+}
+
+void
+dvr_signal_change_free (DvrSignalChange *change)
+{
+  if (change == NULL)
+    return;
+  g_free (change->name);
+  g_free (change->source);
+  g_free (change);
 }
 
 void
@@ -388,6 +486,12 @@ catalog_migrate (DvrCatalog *self, GError **error)
     }
     /* fall through */
   case 1:
+    if (!catalog_exec (self, catalog_schema_v2, "add schema version 2 to", error)) {
+      catalog_rollback (self);
+      return FALSE;
+    }
+    /* fall through */
+  case 2:
     /* current: nothing to do */
     break;
   default:
@@ -447,9 +551,9 @@ dvr_catalog_open (const gchar *path, gboolean read_only, GError **error)
     return NULL;
 
   if (read_only) {
-    /* Without a migration the queries would meet missing tables or
-     * columns; say so now, in words. */
-    if (version < DVR_CATALOG_SCHEMA_VERSION) {
+    /* Before version 1 there are no tables to read; say so now, in
+     * words, rather than at the first query. */
+    if (version < CATALOG_OLDEST_READABLE_VERSION) {
       g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
           "catalog %s has schema version %d, older than version %d: "
           "open it read-write once to migrate it",
@@ -597,8 +701,9 @@ dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **erro
    * SELECT inserts nothing for an unknown camera, which we report by name. */
   if (!catalog_prepare (catalog,
           "INSERT INTO segments (camera_id, run_id, seq, path, start_utc_ns, end_utc_ns,"
-          "  start_mono_ns, clock_source, frames, bytes, sha256, state, codec) "
-          "SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13 "
+          "  start_mono_ns, clock_source, frames, bytes, sha256, state, codec,"
+          "  clock_offset_ns) "
+          "SELECT id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 "
           "FROM cameras WHERE name = ?1",
           &stmt) ||
       sqlite3_bind_text (stmt, 1, segment->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -617,6 +722,7 @@ dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **erro
       sqlite3_bind_text (stmt, 12, dvr_segment_state_to_string (segment->state), -1,
           SQLITE_STATIC) != SQLITE_OK ||
       sqlite3_bind_text (stmt, 13, segment->codec, -1, SQLITE_STATIC) != SQLITE_OK ||
+      bind_int64_or_null (stmt, 14, segment->clock_offset_ns, G_MININT64) != SQLITE_OK ||
       !catalog_step_done (stmt))
     return catalog_fail (catalog, error, "%s", what);
   if (sqlite3_changes (catalog->db) == 0)
@@ -625,9 +731,17 @@ dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **erro
   return TRUE;
 }
 
+/* The last column is clock_offset_ns, which a version-1 file (read only)
+ * does not have: segment_columns() gives NULL for it there. */
 #define SEGMENT_COLUMNS \
   "s.id, c.name, s.run_id, s.seq, s.path, s.start_utc_ns, s.end_utc_ns, s.start_mono_ns," \
-  " s.clock_source, s.frames, s.bytes, s.sha256, s.state, s.codec"
+  " s.clock_source, s.frames, s.bytes, s.sha256, s.state, s.codec, "
+
+static const gchar *
+segment_offset_column (DvrCatalog *catalog)
+{
+  return catalog->schema_version >= 2 ? "s.clock_offset_ns" : "NULL";
+}
 
 static gpointer
 segment_from_row (sqlite3_stmt *stmt)
@@ -650,6 +764,7 @@ segment_from_row (sqlite3_stmt *stmt)
   segment->state =
       dvr_segment_state_from_string ((const gchar *) sqlite3_column_text (stmt, 12));
   segment->codec = column_dup (stmt, 13);
+  segment->clock_offset_ns = column_int64_or (stmt, 14, G_MININT64);
   return segment;
 }
 
@@ -661,18 +776,21 @@ dvr_catalog_list_segments (DvrCatalog *catalog,
                            GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *sql = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
   /* Two texts rather than "?3 IS NULL OR c.name = ?3", which would keep
    * the planner from the (camera_id, start_utc_ns) index.  s.id breaks ties
    * so that the order is total. */
-  const gchar *sql = camera != NULL ?
-      "SELECT " SEGMENT_COLUMNS " FROM segments s JOIN cameras c ON c.id = s.camera_id "
+  sql = g_strdup_printf (camera != NULL ?
+      "SELECT " SEGMENT_COLUMNS "%s FROM segments s JOIN cameras c ON c.id = s.camera_id "
       "WHERE c.name = ?3 AND s.start_utc_ns < ?2 AND s.end_utc_ns > ?1 "
       "ORDER BY s.start_utc_ns, s.id" :
-      "SELECT " SEGMENT_COLUMNS " FROM segments s JOIN cameras c ON c.id = s.camera_id "
+      "SELECT " SEGMENT_COLUMNS "%s FROM segments s JOIN cameras c ON c.id = s.camera_id "
       "WHERE s.start_utc_ns < ?2 AND s.end_utc_ns > ?1 "
-      "ORDER BY c.name, s.start_utc_ns, s.id";
-
-  g_return_val_if_fail (catalog != NULL, NULL);
+      "ORDER BY c.name, s.start_utc_ns, s.id",
+      segment_offset_column (catalog));
 
   if (!catalog_prepare (catalog, sql, &stmt) ||
       sqlite3_bind_int64 (stmt, 1, from_utc_ns) != SQLITE_OK ||
@@ -859,6 +977,200 @@ dvr_catalog_get_last_run_id (DvrCatalog *catalog, GError **error)
     return -1;
   }
   return sqlite3_column_int64 (stmt, 0);
+}
+
+/* GPS fixes and signal changes (schema 2).  A version-1 file, which only a
+ * read-only open leaves as it is, has neither: its lists are empty. */
+
+#define GPS_FIX_COLUMNS \
+  "time_ns, received_utc_ns, received_mono_ns, mode, lat, lon, alt_hae, alt_msl," \
+  " speed, track, climb, eph, epv, eps, sats_used, sats_visible"
+
+static gboolean
+bind_gps_fix (sqlite3_stmt *stmt, const DvrGpsFix *fix)
+{
+  return bind_int64_or_null (stmt, 1, fix->time_ns, G_MININT64) == SQLITE_OK &&
+         sqlite3_bind_int64 (stmt, 2, fix->received_utc_ns) == SQLITE_OK &&
+         bind_int64_or_null (stmt, 3, fix->received_mono_ns, G_MININT64) == SQLITE_OK &&
+         sqlite3_bind_int (stmt, 4, fix->mode) == SQLITE_OK &&
+         bind_double_or_null (stmt, 5, fix->lat) == SQLITE_OK &&
+         bind_double_or_null (stmt, 6, fix->lon) == SQLITE_OK &&
+         bind_double_or_null (stmt, 7, fix->alt_hae) == SQLITE_OK &&
+         bind_double_or_null (stmt, 8, fix->alt_msl) == SQLITE_OK &&
+         bind_double_or_null (stmt, 9, fix->speed) == SQLITE_OK &&
+         bind_double_or_null (stmt, 10, fix->track) == SQLITE_OK &&
+         bind_double_or_null (stmt, 11, fix->climb) == SQLITE_OK &&
+         bind_double_or_null (stmt, 12, fix->eph) == SQLITE_OK &&
+         bind_double_or_null (stmt, 13, fix->epv) == SQLITE_OK &&
+         bind_double_or_null (stmt, 14, fix->eps) == SQLITE_OK &&
+         bind_int64_or_null (stmt, 15, fix->sats_used, -1) == SQLITE_OK &&
+         bind_int64_or_null (stmt, 16, fix->sats_visible, -1) == SQLITE_OK;
+}
+
+static void
+gps_fix_from_row (sqlite3_stmt *stmt, DvrGpsFix *fix)
+{
+  fix->time_ns = column_int64_or (stmt, 0, G_MININT64);
+  fix->received_utc_ns = sqlite3_column_int64 (stmt, 1);
+  fix->received_mono_ns = column_int64_or (stmt, 2, G_MININT64);
+  fix->mode = sqlite3_column_int (stmt, 3);
+  fix->lat = column_double_or_nan (stmt, 4);
+  fix->lon = column_double_or_nan (stmt, 5);
+  fix->alt_hae = column_double_or_nan (stmt, 6);
+  fix->alt_msl = column_double_or_nan (stmt, 7);
+  fix->speed = column_double_or_nan (stmt, 8);
+  fix->track = column_double_or_nan (stmt, 9);
+  fix->climb = column_double_or_nan (stmt, 10);
+  fix->eph = column_double_or_nan (stmt, 11);
+  fix->epv = column_double_or_nan (stmt, 12);
+  fix->eps = column_double_or_nan (stmt, 13);
+  fix->sats_used = (gint) column_int64_or (stmt, 14, -1);
+  fix->sats_visible = (gint) column_int64_or (stmt, 15, -1);
+}
+
+gboolean
+dvr_catalog_add_gps_fixes (DvrCatalog *catalog,
+                           const DvrGpsFix *fixes,
+                           guint n_fixes,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (fixes != NULL || n_fixes == 0, FALSE);
+
+  if (n_fixes == 0)
+    return TRUE;
+  if (!catalog_prepare (catalog,
+          "INSERT INTO gps_fixes (" GPS_FIX_COLUMNS ") "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+          &stmt))
+    return catalog_fail (catalog, error, "insert %u GPS fixes", n_fixes);
+  /* One transaction, one commit for the batch: IMMEDIATE takes the write
+   * lock now rather than at the first insert. */
+  if (!catalog_exec (catalog, "BEGIN IMMEDIATE", "begin inserting GPS fixes into", error))
+    return FALSE;
+  for (guint i = 0; i < n_fixes; i++) {
+    if (!bind_gps_fix (stmt, &fixes[i]) || !catalog_step_done (stmt)) {
+      catalog_fail (catalog, error, "insert GPS fix %u of %u", i + 1, n_fixes);
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+    sqlite3_reset (stmt);
+  }
+  if (!catalog_exec (catalog, "COMMIT", "commit GPS fixes to", error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+GArray *
+dvr_catalog_list_gps_fixes (DvrCatalog *catalog,
+                            gint64 from_utc_ns,
+                            gint64 to_utc_ns,
+                            GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GArray) fixes = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  fixes = g_array_new (FALSE, FALSE, sizeof (DvrGpsFix));
+  if (catalog->schema_version < 2)
+    return g_steal_pointer (&fixes);
+  if (!catalog_prepare (catalog,
+          "SELECT " GPS_FIX_COLUMNS " FROM gps_fixes "
+          "WHERE received_utc_ns >= ?1 AND received_utc_ns < ?2 "
+          "ORDER BY received_utc_ns, id",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, from_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, to_utc_ns) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list GPS fixes");
+    return NULL;
+  }
+  for (;;) {
+    DvrGpsFix fix;
+    int rc = sqlite3_step (stmt);
+
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (catalog, error, "list GPS fixes");
+      return NULL;
+    }
+    gps_fix_from_row (stmt, &fix);
+    g_array_append_val (fixes, fix);
+  }
+  return g_steal_pointer (&fixes);
+}
+
+gboolean
+dvr_catalog_add_signal_change (DvrCatalog *catalog,
+                               const gchar *name,
+                               gboolean value,
+                               gint64 utc_ns,
+                               gint64 mono_ns,
+                               const gchar *source,
+                               GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+  g_return_val_if_fail (source != NULL, FALSE);
+
+  if (!catalog_prepare (catalog,
+          "INSERT INTO signal_changes (utc_ns, mono_ns, name, value, source) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, utc_ns) != SQLITE_OK ||
+      bind_int64_or_null (stmt, 2, mono_ns, G_MININT64) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 3, name, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int (stmt, 4, value ? 1 : 0) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 5, source, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "insert signal change %s", name);
+  return TRUE;
+}
+
+static gpointer
+signal_change_from_row (sqlite3_stmt *stmt)
+{
+  DvrSignalChange *change = g_new0 (DvrSignalChange, 1);
+
+  change->id = sqlite3_column_int64 (stmt, 0);
+  change->utc_ns = sqlite3_column_int64 (stmt, 1);
+  change->mono_ns = column_int64_or (stmt, 2, G_MININT64);
+  change->name = column_dup (stmt, 3);
+  change->value = sqlite3_column_int (stmt, 4) != 0;
+  change->source = column_dup (stmt, 5);
+  return change;
+}
+
+GPtrArray *
+dvr_catalog_list_signal_changes (DvrCatalog *catalog,
+                                 gint64 from_utc_ns,
+                                 gint64 to_utc_ns,
+                                 GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (catalog->schema_version < 2)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_signal_change_free);
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, mono_ns, name, value, source FROM signal_changes "
+          "WHERE utc_ns >= ?1 AND utc_ns < ?2 ORDER BY utc_ns, id",
+          &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, from_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, to_utc_ns) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list signal changes");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, signal_change_from_row,
+      (GDestroyNotify) dvr_signal_change_free, "list signal changes", error);
 }
 
 /* PASSIVE, not TRUNCATE (or RESTART/FULL): those take the writer lock and

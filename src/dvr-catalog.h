@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "dvr-gps-fix.h"
+
 G_BEGIN_DECLS
 
 #define DVR_CATALOG_ERROR (dvr_catalog_error_quark ())
@@ -24,7 +26,7 @@ typedef enum {
 } DvrCatalogError;
 
 /* Version the code writes; older files migrate forward on open. */
-#define DVR_CATALOG_SCHEMA_VERSION 1
+#define DVR_CATALOG_SCHEMA_VERSION 2
 
 /* Where a segment's UTC times came from.  Vehicles often boot with a wrong
  * clock, so this is kept per segment. */
@@ -56,6 +58,9 @@ typedef struct {
   gchar *sha256;         /* lowercase hex */
   DvrSegmentState state;
   gchar *codec;          /* "h264" or "jpeg" */
+  gint64 clock_offset_ns; /* GPS time minus system clock around the segment
+                           * (dvr_gps_get_clock_offset_ns()); G_MININT64 =
+                           * unknown.  Schema 2; NULL in the file. */
 } DvrSegment;
 
 typedef struct {
@@ -75,6 +80,20 @@ typedef struct {
   guint restarts;
 } DvrRunCamera;
 
+/* An event on a digital input (lights bar, siren, door...), as the daemon
+ * saw it change. */
+typedef struct {
+  gint64 id;
+  gint64 utc_ns;
+  gint64 mono_ns;        /* CLOCK_MONOTONIC; G_MININT64 = unknown */
+  gchar *name;           /* e.g. "lights" */
+  gboolean value;
+  gchar *source;         /* what reported it, e.g. "control" */
+} DvrSignalChange;
+
+/* A zeroed segment whose clock_offset_ns is G_MININT64 (unknown): zero
+ * would claim a known offset of 0.  Free with dvr_segment_free(). */
+DvrSegment *dvr_segment_new (void);
 DvrSegment *dvr_segment_copy (const DvrSegment *segment);
 void dvr_segment_free (DvrSegment *segment);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrSegment, dvr_segment_free)
@@ -82,6 +101,8 @@ void dvr_gap_free (DvrGap *gap);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrGap, dvr_gap_free)
 void dvr_run_camera_free (DvrRunCamera *run_camera);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrRunCamera, dvr_run_camera_free)
+void dvr_signal_change_free (DvrSignalChange *change);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrSignalChange, dvr_signal_change_free)
 
 const gchar *dvr_clock_source_to_string (DvrClockSource source);
 DvrClockSource dvr_clock_source_from_string (const gchar *str);
@@ -92,11 +113,15 @@ typedef struct _DvrCatalog DvrCatalog;
 
 /* Opens (creating if needed) the catalog at @path and migrates it forward to
  * DVR_CATALOG_SCHEMA_VERSION.  @read_only opens without creating or
- * migrating (workstation tools on a pulled drive). */
+ * migrating (workstation tools on a pulled drive): a file of schema 1 then
+ * reads as if migrated (no GPS fixes or signal changes, offsets unknown), so
+ * evidence from an older dvrd is read without writing to it. */
 DvrCatalog *dvr_catalog_open (const gchar *path, gboolean read_only, GError **error);
 void dvr_catalog_free (DvrCatalog *catalog);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrCatalog, dvr_catalog_free)
 
+/* DVR_CATALOG_SCHEMA_VERSION, except for a file opened read-only, which
+ * keeps its own (1 or more). */
 gint dvr_catalog_get_schema_version (DvrCatalog *catalog);
 
 /* Starts a run (one dvrd start).  The id returned is greater than every run
@@ -153,6 +178,40 @@ gboolean dvr_catalog_set_run_camera (DvrCatalog *catalog, const DvrRunCamera *ru
 GPtrArray *dvr_catalog_list_run_cameras (DvrCatalog *catalog, gint64 run_id, GError **error);
 
 gint64 dvr_catalog_get_last_run_id (DvrCatalog *catalog, GError **error);
+
+/* Inserts @n_fixes fixes in one transaction: all or none.  The daemon
+ * batches about a second of fixes per call, so that the main loop commits
+ * once a second, not once a report.  NaN, -1 and G_MININT64 (see
+ * dvr-gps-fix.h) are stored as NULL and read back as themselves; every other
+ * double reads back bit for bit, but for -0.0, which comes back as 0.0
+ * (SQLite keeps an integral REAL as an integer). */
+gboolean dvr_catalog_add_gps_fixes (DvrCatalog *catalog,
+                                    const DvrGpsFix *fixes,
+                                    guint n_fixes,
+                                    GError **error);
+/* Fixes received in [from, to) (received_utc_ns: the system clock, which
+ * every row has, unlike the GPS time), in the order received.  Returns a
+ * new GArray of DvrGpsFix (empty for a schema-1 file opened read-only), or
+ * NULL on error. */
+GArray *dvr_catalog_list_gps_fixes (DvrCatalog *catalog,
+                                    gint64 from_utc_ns,
+                                    gint64 to_utc_ns,
+                                    GError **error);
+
+/* @mono_ns may be G_MININT64 (unknown). */
+gboolean dvr_catalog_add_signal_change (DvrCatalog *catalog,
+                                        const gchar *name,
+                                        gboolean value,
+                                        gint64 utc_ns,
+                                        gint64 mono_ns,
+                                        const gchar *source,
+                                        GError **error);
+/* Changes with utc_ns in [from, to), in time order.  Returns element-type
+ * DvrSignalChange. */
+GPtrArray *dvr_catalog_list_signal_changes (DvrCatalog *catalog,
+                                            gint64 from_utc_ns,
+                                            gint64 to_utc_ns,
+                                            GError **error);
 
 /* Copies WAL pages into the database and syncs it.  Disk-bound: the daemon
  * calls it from its storage thread on a second DvrCatalog of the same file. */

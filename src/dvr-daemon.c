@@ -7,10 +7,12 @@
 #include "dvr-daemon.h"
 
 #include <errno.h>
+#include <math.h>
 #include <sys/timex.h>
 
 #include "dvr-catalog.h"
 #include "dvr-control.h"
+#include "dvr-gps.h"
 #include "dvr-pipeline.h"
 #include "dvr-signals.h"
 #include "dvr-storage.h"
@@ -19,6 +21,9 @@
 /* SIGTERM to exit stays under 5 s even if a camera or the disk hangs:
  * past this, dvrd stops waiting and says what it left behind. */
 #define STOP_DEADLINE_MS 4500
+
+/* GPS fixes are written to the catalog in one transaction this often. */
+#define GPS_FLUSH_INTERVAL_MS 1000
 
 /* How often the day folders for today and tomorrow are made sure of. */
 #define DAY_FOLDER_INTERVAL_S 600
@@ -38,6 +43,12 @@ struct _DvrDaemon {
   DvrCatalog *checkpoint_catalog;  /* storage thread only */
   DvrControl *control;
   DvrSignals *signals;
+  DvrGps *gps;                     /* NULL with [gps] gpsd = none */
+  DvrGpsFix last_fix;              /* mode 0 until gpsd gives one */
+  gboolean gps_connected;
+  GArray *gps_batch;               /* DvrGpsFix not yet in the catalog */
+  guint gps_flush_source;
+  gboolean clock_offset_exceeded;  /* |GPS - system clock| > threshold */
   GPtrArray *cameras;              /* DvrCamera* */
   gint64 run_id;
   gint64 start_mono_ns;
@@ -86,6 +97,8 @@ camera_save_counters (DvrCamera *camera)
 }
 
 static void maybe_finish_stop (DvrDaemon *daemon);
+static gboolean gps_flush_cb (gpointer user_data);
+static void build_gps_status (DvrDaemon *daemon, JsonBuilder *b);
 
 static void
 segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
@@ -132,6 +145,8 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   pending->segment = dvr_segment_copy (segment);
   pending->segment->run_id = daemon->run_id;
   pending->segment->clock_source = daemon->clock_source;
+  pending->segment->clock_offset_ns = daemon->gps != NULL ?
+      dvr_gps_get_clock_offset_ns (daemon->gps) : G_MININT64;
   if (!dvr_storage_parse_segment_name (segment->path, NULL, &pending->segment->seq))
     g_warning ("camera %s: unexpected segment name %s", camera->config->name, segment->path);
   daemon->pending_finalize++;
@@ -207,6 +222,7 @@ maybe_finish_stop (DvrDaemon *daemon)
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
 
   close_open_gaps (daemon, dvr_utc_now_ns ());
+  gps_flush_cb (daemon);
   for (guint i = 0; i < daemon->cameras->len; i++)
     camera_save_counters (g_ptr_array_index (daemon->cameras, i));
   if (!dvr_catalog_end_run (daemon->catalog, daemon->run_id, dvr_utc_now_ns (), &error)) {
@@ -301,6 +317,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   json_builder_set_member_name (b, "clock_source");
   json_builder_add_string_value (b, dvr_clock_source_to_string (daemon->clock_source));
 
+  build_gps_status (daemon, b);
   json_builder_set_member_name (b, "signals");
   json_builder_begin_array (b);
   for (guint i = 0; i < dvr_signals_get_count (daemon->signals); i++) {
@@ -341,6 +358,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
     json_builder_add_int_value (b, camera->write_failures);
     json_add_string_or_null (b, "last_error", dvr_pipeline_get_last_error (p));
     json_add_string_or_null (b, "capture", dvr_pipeline_get_capture (p));
+    json_add_string_or_null (b, "watermark", dvr_pipeline_get_watermark (p));
     json_add_string_or_null (b, "control_error", dvr_pipeline_get_control_error (p));
     json_builder_set_member_name (b, "gaps");
     json_builder_begin_array (b);
@@ -363,6 +381,148 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   return json_builder_get_root (b);
 }
 
+/* ---- GPS ---- */
+
+static gboolean
+gps_flush_cb (gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (daemon->gps_batch->len == 0)
+    return G_SOURCE_CONTINUE;
+  if (!dvr_catalog_add_gps_fixes (daemon->catalog, (const DvrGpsFix *) daemon->gps_batch->data,
+                                  daemon->gps_batch->len, &error))
+    g_warning ("catalog: %u GPS fixes lost: %s", daemon->gps_batch->len, error->message);
+  g_array_set_size (daemon->gps_batch, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void daemon_update_watermarks (DvrDaemon *daemon);
+
+static void
+daemon_push_gps (DvrDaemon *daemon, const DvrGpsFix *fix)
+{
+  for (guint i = 0; i < daemon->cameras->len; i++)
+    dvr_pipeline_push_gps (((DvrCamera *) g_ptr_array_index (daemon->cameras, i))->pipeline, fix);
+  daemon_update_watermarks (daemon);
+}
+
+/* Vehicles often boot with a wrong clock: when GPS time and the system
+ * clock disagree by more than the threshold, say so once (and again when
+ * they agree again); the offset goes with every segment. */
+static void
+check_clock_offset (DvrDaemon *daemon)
+{
+  gint64 offset = dvr_gps_get_clock_offset_ns (daemon->gps);
+  gboolean exceeded;
+
+  if (offset == G_MININT64)
+    return;
+  exceeded = ABS (offset) > daemon->config->clock_offset_threshold_ns;
+  if (exceeded && !daemon->clock_offset_exceeded)
+    g_warning ("clock: GPS time and the system clock differ by %.3f s (threshold %.3f s); "
+        "recordings keep the offset", (double) offset / DVR_NSEC_PER_SEC,
+        (double) daemon->config->clock_offset_threshold_ns / DVR_NSEC_PER_SEC);
+  else if (!exceeded && daemon->clock_offset_exceeded)
+    g_message ("clock: GPS time and the system clock agree again (%.3f s)",
+        (double) offset / DVR_NSEC_PER_SEC);
+  daemon->clock_offset_exceeded = exceeded;
+}
+
+static void
+on_gps_fix (DvrGps *gps, const DvrGpsFix *fix, gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+
+  daemon->last_fix = *fix;
+  g_array_append_val (daemon->gps_batch, *fix);
+  daemon_push_gps (daemon, fix);
+  check_clock_offset (daemon);
+}
+
+static void
+on_gps_state (DvrGps *gps, gint state, gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  gboolean connected = state == DVR_GPS_STATE_CONNECTED;
+
+  if (connected == daemon->gps_connected)
+    return;
+  daemon->gps_connected = connected;
+  if (connected) {
+    g_message ("gps: connected to gpsd");
+    return;
+  }
+  /* The tracks say "no GPS" from here until gpsd is back. */
+  g_warning ("gps: lost gpsd (%s); recording without GPS, retrying",
+      dvr_gps_get_last_error (gps) ? dvr_gps_get_last_error (gps) : "disconnected");
+  dvr_gps_fix_init (&daemon->last_fix);
+  daemon->last_fix.received_utc_ns = dvr_utc_now_ns ();
+  daemon->last_fix.received_mono_ns = dvr_monotonic_now_ns ();
+  daemon_push_gps (daemon, &daemon->last_fix);
+}
+
+static void
+json_add_double_or_null (JsonBuilder *b, const gchar *member, gdouble value)
+{
+  json_builder_set_member_name (b, member);
+  if (isfinite (value))
+    json_builder_add_double_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+build_gps_status (DvrDaemon *daemon, JsonBuilder *b)
+{
+  DvrGpsCounters counters = { 0, };
+  gint64 offset;
+  const DvrGpsFix *fix = &daemon->last_fix;
+
+  json_builder_set_member_name (b, "gps");
+  if (daemon->gps == NULL) {
+    json_builder_add_null_value (b);
+    return;
+  }
+  dvr_gps_get_counters (daemon->gps, &counters);
+  offset = dvr_gps_get_clock_offset_ns (daemon->gps);
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b, dvr_gps_state_to_string (dvr_gps_get_state (daemon->gps)));
+  json_builder_set_member_name (b, "gpsd");
+  {
+    g_autofree gchar *where = g_strdup_printf ("%s:%s", daemon->config->gpsd_host,
+        daemon->config->gpsd_port);
+    json_builder_add_string_value (b, where);
+  }
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_int_value (b, fix->mode);
+  json_add_time (b, "time", fix->time_ns != G_MININT64 ? fix->time_ns : -1);
+  json_add_double_or_null (b, "lat", fix->mode >= DVR_GPS_MODE_2D ? fix->lat : NAN);
+  json_add_double_or_null (b, "lon", fix->mode >= DVR_GPS_MODE_2D ? fix->lon : NAN);
+  json_add_double_or_null (b, "speed", fix->mode >= DVR_GPS_MODE_2D ? fix->speed : NAN);
+  json_add_double_or_null (b, "track", fix->mode >= DVR_GPS_MODE_2D ? fix->track : NAN);
+  json_builder_set_member_name (b, "fixes");
+  json_builder_add_int_value (b, (gint64) counters.fixes);
+  json_builder_set_member_name (b, "no_fixes");
+  json_builder_add_int_value (b, (gint64) counters.no_fixes);
+  json_builder_set_member_name (b, "malformed");
+  json_builder_add_int_value (b, (gint64) counters.malformed);
+  json_builder_set_member_name (b, "invalid_fields");
+  json_builder_add_int_value (b, (gint64) counters.invalid_fields);
+  json_builder_set_member_name (b, "time_jumps");
+  json_builder_add_int_value (b, (gint64) counters.time_jumps);
+  json_builder_set_member_name (b, "reconnects");
+  json_builder_add_int_value (b, counters.reconnects);
+  json_add_string_or_null (b, "last_error", dvr_gps_get_last_error (daemon->gps));
+  json_add_double_or_null (b, "clock_offset_s",
+      offset != G_MININT64 ? (gdouble) offset / DVR_NSEC_PER_SEC : NAN);
+  json_builder_set_member_name (b, "clock_offset_exceeded");
+  json_builder_add_boolean_value (b, daemon->clock_offset_exceeded);
+  json_builder_end_object (b);
+}
+
 /* Only signals whose source is the control socket may be set through it:
  * a physical input is the truth for its own signal. */
 static gboolean
@@ -383,13 +543,58 @@ static void
 daemon_store_signal_change (DvrDaemon *daemon, const gchar *name, gboolean value,
                             gint64 utc_ns, gint64 mono_ns, const gchar *source)
 {
-  /* filled in with the catalog's signal table */
+  g_autoptr (GError) error = NULL;
+  if (!dvr_catalog_add_signal_change (daemon->catalog, name, value, utc_ns, mono_ns, source,
+                                      &error))
+    g_warning ("catalog: %s", error->message);
+}
+
+/* "52 km/h  LIGHTBAR SIREN": the watermark's second line. */
+static gchar *
+watermark_text (DvrDaemon *daemon)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autofree const gchar **active = dvr_signals_dup_active (daemon->signals);
+
+  if (daemon->last_fix.mode >= DVR_GPS_MODE_2D && isfinite (daemon->last_fix.speed)) {
+    gboolean mph = daemon->config->speed_units == DVR_SPEED_UNITS_MPH;
+    g_string_append_printf (text, "%.0f %s", daemon->last_fix.speed * (mph ? 2.2369363 : 3.6),
+        mph ? "mph" : "km/h");
+  } else {
+    g_string_append (text, daemon->gps_connected ? "NO GPS FIX" : "NO GPS");
+  }
+  for (guint i = 0; active[i] != NULL; i++) {
+    g_autofree gchar *upper = g_ascii_strup (active[i], -1);
+    g_string_append_printf (text, "  %s", upper);
+  }
+  return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
 static void
+daemon_update_watermarks (DvrDaemon *daemon)
+{
+  g_autofree gchar *text = watermark_text (daemon);
+  for (guint i = 0; i < daemon->cameras->len; i++)
+    dvr_pipeline_set_watermark (((DvrCamera *) g_ptr_array_index (daemon->cameras, i))->pipeline,
+        text);
+}
+
+/* Every camera's metadata track and watermark get the signals' states. */
+static void
 daemon_push_signals (DvrDaemon *daemon)
 {
-  /* filled in with the metadata element */
+  guint n = dvr_signals_get_count (daemon->signals);
+  g_autofree const gchar **names = g_new0 (const gchar *, n + 1);
+  g_autofree gboolean *values = g_new0 (gboolean, n + 1);
+
+  for (guint i = 0; i < n; i++) {
+    names[i] = dvr_signals_get_name (daemon->signals, i);
+    values[i] = dvr_signals_get_value (daemon->signals, i);
+  }
+  for (guint i = 0; i < daemon->cameras->len; i++)
+    dvr_pipeline_set_signals (((DvrCamera *) g_ptr_array_index (daemon->cameras, i))->pipeline,
+        names, values);
+  daemon_update_watermarks (daemon);
 }
 
 /* A signal changed: every camera's metadata track and the catalog. */
@@ -497,6 +702,13 @@ dvr_daemon_new (DvrConfig *config, GError **error)
   daemon->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_free);
   daemon->start_mono_ns = dvr_monotonic_now_ns ();
   daemon->clock_source = detect_clock_source ();
+  dvr_gps_fix_init (&daemon->last_fix);
+  daemon->gps_batch = g_array_new (FALSE, FALSE, sizeof (DvrGpsFix));
+  if (config->gpsd_host != NULL) {
+    daemon->gps = dvr_gps_new (config->gpsd_host, config->gpsd_port);
+    g_signal_connect (daemon->gps, "fix", G_CALLBACK (on_gps_fix), daemon);
+    g_signal_connect (daemon->gps, "state-changed", G_CALLBACK (on_gps_state), daemon);
+  }
   {
     g_autoptr (GPtrArray) names = g_ptr_array_new ();
     for (guint i = 0; i < config->signals->len; i++)
@@ -539,6 +751,8 @@ dvr_daemon_new (DvrConfig *config, GError **error)
       .backoff_max_ns = config->restart_backoff_max_ns,
       .name_func = name_segment,
       .name_data = daemon,
+      .unit_id = config->unit_id,
+      .speed_units = config->speed_units,
     };
     if (!dvr_catalog_ensure_camera (daemon->catalog, cam->name, cam->source, error)) {
       g_free (camera);
@@ -574,6 +788,13 @@ dvr_daemon_start (DvrDaemon *daemon)
   ensure_day_folders_cb (daemon);
   daemon->day_folder_source = g_timeout_add_seconds (DAY_FOLDER_INTERVAL_S,
       ensure_day_folders_cb, daemon);
+  /* Tracks start with every signal's state, before the first frame. */
+  daemon_push_signals (daemon);
+  daemon_push_gps (daemon, &daemon->last_fix);
+  if (daemon->gps != NULL) {
+    dvr_gps_start (daemon->gps);
+    daemon->gps_flush_source = g_timeout_add (GPS_FLUSH_INTERVAL_MS, gps_flush_cb, daemon);
+  }
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     dvr_pipeline_start (camera->pipeline);
@@ -635,6 +856,13 @@ dvr_daemon_free (DvrDaemon *daemon)
     return;
   g_clear_handle_id (&daemon->day_folder_source, g_source_remove);
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
+  g_clear_handle_id (&daemon->gps_flush_source, g_source_remove);
+  if (daemon->gps != NULL) {
+    g_signal_handlers_disconnect_by_data (daemon->gps, daemon);
+    dvr_gps_stop (daemon->gps);
+    g_clear_object (&daemon->gps);
+  }
+  g_clear_pointer (&daemon->gps_batch, g_array_unref);
   g_clear_pointer (&daemon->control, dvr_control_free);
   g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
   g_clear_pointer (&daemon->signals, dvr_signals_free);

@@ -10,6 +10,7 @@
 
 #include <gio/gio.h>
 #include <linux/videodev2.h>
+#include <math.h>
 
 GST_DEBUG_CATEGORY_STATIC (dvr_pipeline_debug);
 #define GST_CAT_DEFAULT dvr_pipeline_debug
@@ -50,6 +51,7 @@ struct _DvrPipeline {
 
   DvrCameraConfig *camera;   /* owned copy of the fields we use */
   gchar *storage_root;
+  gchar *unit_id;
   DvrPipelineOptions options;
 
   DvrPipelineState state;
@@ -71,6 +73,13 @@ struct _DvrPipeline {
   gboolean draining;         /* failed source: EOS sent to close the open segment */
 
   gchar *segment;            /* relative path of the open segment */
+
+  /* Metadata: the latest state, handed to each new pipeline's dvrmeta (and
+   * watermark) at build and to the running one as it changes. */
+  GstElement *meta;          /* dvrmeta of the current pipeline, or NULL */
+  GstStructure *gps_state;
+  GstStructure *signal_state;
+  gchar *watermark_text;
 
   /* V4L2: what this start's probe chose (prepare_thread), and how the
    * controls went.  A probe abandoned by a stop or a timeout still runs;
@@ -183,6 +192,21 @@ encoder_description (const DvrCameraConfig *camera, GString *out)
   return out->str;
 }
 
+/* The burned-in watermark (encoded pictures only): unit, camera, speed and
+ * active signals top left (text set by dvr_pipeline_set_watermark()), the
+ * UTC time with Z bottom left (dvrd runs with TZ=UTC). */
+static void
+append_watermark (const DvrCameraConfig *camera, GString *d)
+{
+  g_string_append_printf (d,
+      "textoverlay name=watermark text=\"%s\" valignment=top halignment=left "
+      "font-desc=\"Sans Bold %u\" shaded-background=true ! "
+      "clockoverlay time-format=\"%%Y-%%m-%%dT%%H:%%M:%%SZ\" "
+      "valignment=bottom halignment=left font-desc=\"Sans %u\" "
+      "shaded-background=true ! ",
+      camera->name, MAX (camera->height / 24, 6), MAX (camera->height / 24, 6));
+}
+
 gchar *
 dvr_pipeline_describe (const DvrCameraConfig *camera, const DvrV4l2Choice *choice)
 {
@@ -193,18 +217,16 @@ dvr_pipeline_describe (const DvrCameraConfig *camera, const DvrV4l2Choice *choic
 
   switch (camera->kind) {
     case DVR_SOURCE_KIND_TEST:
-      /* Demo and test cameras: each shows its name and the UTC time (dvrd
-       * runs with TZ=UTC) so a recording proves what it is at a glance. */
+      /* Demo and test cameras: with the watermark on (the default), each
+       * shows its name and the UTC time, so a recording proves what it is
+       * at a glance. */
       g_string_append_printf (d,
           "videotestsrc name=source is-live=true pattern=%s ! %s ! "
-          "identity name=frames_in silent=true ! "
-          "textoverlay text=\"%s\" valignment=top halignment=left "
-          "font-desc=\"Sans Bold %u\" shaded-background=true ! "
-          "clockoverlay time-format=\"%%Y-%%m-%%dT%%H:%%M:%%SZ\" "
-          "valignment=bottom halignment=left font-desc=\"Sans %u\" "
-          "shaded-background=true ! queue max-size-buffers=8 ! ",
-          camera->pattern ? camera->pattern : "smpte", raw_caps, camera->name,
-          MAX (camera->height / 16, 6), MAX (camera->height / 22, 6));
+          "identity name=frames_in silent=true ! ",
+          camera->pattern ? camera->pattern : "smpte", raw_caps);
+      if (camera->watermark)
+        append_watermark (camera, d);
+      g_string_append (d, "queue max-size-buffers=8 ! ");
       encoder_description (camera, d);
       break;
     case DVR_SOURCE_KIND_REPLAY:
@@ -240,9 +262,11 @@ dvr_pipeline_describe (const DvrCameraConfig *camera, const DvrV4l2Choice *choic
       }
       /* 4:2:0 whatever the camera sends (UVC MJPEG is often 4:2:2): High
        * profile H.264 that every player decodes. */
-      g_string_append_printf (d, " ! %svideoconvert ! video/x-raw,format=I420 ! "
-          "queue max-size-buffers=8 ! ",
+      g_string_append_printf (d, " ! %svideoconvert ! video/x-raw,format=I420 ! ",
           choice->action == DVR_V4L2_ACTION_TRANSCODE ? "jpegdec ! " : "");
+      if (camera->watermark)
+        append_watermark (camera, d);
+      g_string_append (d, "queue max-size-buffers=8 ! ");
       encoder_description (camera, d);
       break;
     }
@@ -325,7 +349,9 @@ static void
 mux_pad_added (GstElement *mux, GstPad *pad, gpointer user_data)
 {
   DvrPipeline *self = user_data;
-  if (GST_PAD_DIRECTION (pad) != GST_PAD_SINK)
+  g_autofree gchar *name = gst_pad_get_name (pad);
+  /* Frames are counted on the video track; the metadata tracks are not. */
+  if (GST_PAD_DIRECTION (pad) != GST_PAD_SINK || !g_str_has_prefix (name, "video"))
     return;
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM,
       mux_sink_probe, self, NULL);
@@ -376,7 +402,7 @@ static void
 emit_segment (DvrPipeline *self, const gchar *relpath, DvrSegmentState state,
     gboolean from_current)
 {
-  g_autoptr (DvrSegment) segment = g_new0 (DvrSegment, 1);
+  g_autoptr (DvrSegment) segment = dvr_segment_new ();
   FragmentStats *stats;
   FragmentStats current = { 0, };
   GstClockTime base_time;
@@ -646,6 +672,7 @@ dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after)
   job->pipeline = g_steal_pointer (&self->pipeline);
   job->after = after;
   gst_clear_object (&self->splitmux);
+  gst_clear_object (&self->meta);
   self->teardown_pending = TRUE;
   gst_element_call_async (job->pipeline, teardown_thread, job, NULL);
 }
@@ -835,6 +862,95 @@ split_slack (DvrPipeline *self)
       self->camera->framerate_n) / 2;
 }
 
+/* Video from @tail through dvrmeta into splitmuxsink's video pad, and
+ * dvrmeta's two tracks into subtitle pads.  Each track goes through a
+ * queue: dvrmeta pushes them from the video's streaming thread, and
+ * splitmuxsink holds back a stream that runs ahead of the video's GOP,
+ * which would otherwise block that thread for good.  Without the element
+ * (not installed) the camera records without tracks, and says so. */
+/* dvrmeta's action signals return whether it took the structure. */
+static void
+meta_emit (GstElement *meta, const gchar *signal, const GstStructure *structure)
+{
+  gboolean taken = FALSE;
+
+  g_signal_emit_by_name (meta, signal, structure, &taken);
+  if (!taken)
+    GST_WARNING_OBJECT (meta, "%s refused %" GST_PTR_FORMAT, signal, structure);
+}
+
+/* Our own elements (plugins/), linked in: registered unless the registry
+ * already has them (an installed libgstdvr.so of the same build). */
+GST_PLUGIN_STATIC_DECLARE (dvr);
+
+static void
+register_elements (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    g_autoptr (GstElementFactory) meta = gst_element_factory_find ("dvrmeta");
+    if (meta == NULL)
+      GST_PLUGIN_STATIC_REGISTER (dvr);
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static gboolean
+link_metadata (DvrPipeline *self, GstBin *bin, GstElement *tail, GstElement *splitmux,
+               GError **error)
+{
+  static gsize warned = 0;
+  GstElement *meta;
+
+  register_elements ();
+  meta = gst_element_factory_make ("dvrmeta", "meta");
+  const gchar *const tracks[] = { "text", "json" };
+
+  if (meta == NULL) {
+    if (g_once_init_enter (&warned)) {
+      g_warning ("the dvrmeta element is missing (libgstdvr.so): recording without "
+          "metadata tracks");
+      g_once_init_leave (&warned, 1);
+    }
+    if (!gst_element_link_pads (tail, "src", splitmux, "video")) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+          "cannot link to splitmuxsink");
+      return FALSE;
+    }
+    return TRUE;
+  }
+  g_object_set (meta, "unit-id", self->options.unit_id, "camera", self->camera->name, NULL);
+  gst_util_set_object_arg (G_OBJECT (meta), "speed-units",
+      self->options.speed_units == DVR_SPEED_UNITS_MPH ? "mph" : "kmh");
+  gst_bin_add (bin, meta);
+  if (!gst_element_link_pads (tail, "src", meta, "sink") ||
+      !gst_element_link_pads (meta, "src", splitmux, "video")) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "cannot link dvrmeta to splitmuxsink");
+    return FALSE;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (tracks); i++) {
+    GstElement *queue = gst_element_factory_make ("queue", NULL);
+    g_object_set (queue, "max-size-buffers", 0, "max-size-bytes", 0,
+        "max-size-time", (guint64) 10 * GST_SECOND, NULL);
+    gst_bin_add (bin, queue);
+    if (!gst_element_link_pads (meta, tracks[i], queue, "sink") ||
+        !gst_element_link_pads (queue, "src", splitmux, "subtitle_%u")) {
+      g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+          "cannot link the %s track to splitmuxsink", tracks[i]);
+      return FALSE;
+    }
+  }
+  if (self->signal_state != NULL)
+    meta_emit (meta, "set-signals", self->signal_state);
+  if (self->gps_state != NULL)
+    meta_emit (meta, "push-gps", self->gps_state);
+  gst_clear_object (&self->meta);
+  self->meta = gst_object_ref (meta);
+  return TRUE;
+}
+
 static gboolean
 build (DvrPipeline *self, GError **error)
 {
@@ -884,10 +1000,12 @@ build (DvrPipeline *self, GError **error)
   tail = gst_bin_get_by_name (GST_BIN (pipeline), "tail");
   if (tail == NULL)
     tail = gst_bin_get_by_name (GST_BIN (pipeline), "frames_in");
-  if (!gst_element_link_pads (tail, "src", splitmux, "video")) {
-    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
-        "cannot link to splitmuxsink");
+  if (!link_metadata (self, GST_BIN (pipeline), tail, splitmux, error))
     return FALSE;
+  {
+    g_autoptr (GstElement) watermark = gst_bin_get_by_name (GST_BIN (pipeline), "watermark");
+    if (watermark != NULL)
+      g_object_set (watermark, "text", self->watermark_text, NULL);
   }
   frames_in = gst_bin_get_by_name (GST_BIN (pipeline), "frames_in");
   pad = gst_element_get_static_pad (frames_in, "src");
@@ -1238,6 +1356,83 @@ dvr_pipeline_get_last_error (DvrPipeline *self)
   return self->last_error;
 }
 
+void
+dvr_pipeline_push_gps (DvrPipeline *self, const DvrGpsFix *fix)
+{
+  GstStructure *s = gst_structure_new ("gps", "mode", G_TYPE_INT, fix->mode, NULL);
+  const struct {
+    const gchar *name;
+    gdouble value;
+  } reals[] = {
+    { "lat", fix->lat }, { "lon", fix->lon }, { "alt-hae", fix->alt_hae },
+    { "alt-msl", fix->alt_msl }, { "speed", fix->speed }, { "track", fix->track },
+    { "climb", fix->climb }, { "eph", fix->eph }, { "epv", fix->epv }, { "eps", fix->eps },
+  };
+
+  /* Unknown fields are left out: the tracks omit them. */
+  if (fix->time_ns != G_MININT64)
+    gst_structure_set (s, "time-ns", G_TYPE_INT64, fix->time_ns, NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (reals); i++)
+    if (isfinite (reals[i].value))
+      gst_structure_set (s, reals[i].name, G_TYPE_DOUBLE, reals[i].value, NULL);
+  if (fix->sats_used >= 0)
+    gst_structure_set (s, "sats-used", G_TYPE_INT, fix->sats_used, NULL);
+  if (fix->sats_visible >= 0)
+    gst_structure_set (s, "sats-visible", G_TYPE_INT, fix->sats_visible, NULL);
+  g_clear_pointer (&self->gps_state, gst_structure_free);
+  self->gps_state = s;
+  if (self->meta != NULL)
+    meta_emit (self->meta, "push-gps", self->gps_state);
+}
+
+void
+dvr_pipeline_set_signals (DvrPipeline *self, const gchar *const *names, const gboolean *values)
+{
+  GstStructure *s = gst_structure_new_empty ("signals");
+
+  for (guint i = 0; names[i] != NULL; i++)
+    gst_structure_set (s, names[i], G_TYPE_BOOLEAN, values[i], NULL);
+  g_clear_pointer (&self->signal_state, gst_structure_free);
+  self->signal_state = s;
+  if (self->meta != NULL)
+    meta_emit (self->meta, "set-signals", self->signal_state);
+}
+
+void
+dvr_pipeline_mark_event (DvrPipeline *self, const GstStructure *event)
+{
+  if (self->meta != NULL)
+    meta_emit (self->meta, "mark-event", event);
+}
+
+void
+dvr_pipeline_set_watermark (DvrPipeline *self, const gchar *text)
+{
+  g_autofree gchar *line = g_strdup_printf ("%s  %s%s%s", self->unit_id, self->camera->name,
+      text && *text ? "\n" : "", text ? text : "");
+
+  if (g_strcmp0 (line, self->watermark_text) == 0)
+    return;
+  g_free (self->watermark_text);
+  self->watermark_text = g_steal_pointer (&line);
+  if (self->pipeline != NULL) {
+    g_autoptr (GstElement) watermark = gst_bin_get_by_name (GST_BIN (self->pipeline), "watermark");
+    if (watermark != NULL)
+      g_object_set (watermark, "text", self->watermark_text, NULL);
+  }
+}
+
+const gchar *
+dvr_pipeline_get_watermark (DvrPipeline *self)
+{
+  g_autoptr (GstElement) watermark = NULL;
+
+  if (self->pipeline == NULL)
+    return NULL;
+  watermark = gst_bin_get_by_name (GST_BIN (self->pipeline), "watermark");
+  return watermark != NULL ? self->watermark_text : NULL;
+}
+
 const gchar *
 dvr_pipeline_get_capture (DvrPipeline *self)
 {
@@ -1263,6 +1458,7 @@ dvr_pipeline_dispose (GObject *object)
   if (self->pipeline != NULL)
     gst_element_set_state (self->pipeline, GST_STATE_NULL);
   gst_clear_object (&self->splitmux);
+  gst_clear_object (&self->meta);
   gst_clear_object (&self->pipeline);
   G_OBJECT_CLASS (dvr_pipeline_parent_class)->dispose (object);
 }
@@ -1273,11 +1469,15 @@ dvr_pipeline_finalize (GObject *object)
   DvrPipeline *self = DVR_PIPELINE (object);
   dvr_camera_config_free (self->camera);
   g_free (self->storage_root);
+  g_free (self->unit_id);
   g_free (self->segment);
   g_free (self->last_error);
   g_free (self->last_reported_error);
   g_free (self->capture);
   g_free (self->control_error);
+  g_clear_pointer (&self->gps_state, gst_structure_free);
+  g_clear_pointer (&self->signal_state, gst_structure_free);
+  g_free (self->watermark_text);
   g_queue_clear_full (&self->closed, (GDestroyNotify) fragment_stats_free);
   g_free (self->current.codec);
   g_main_context_unref (self->context);
@@ -1341,5 +1541,8 @@ dvr_pipeline_new (const DvrCameraConfig *camera, const DvrPipelineOptions *optio
   self->options = *options;
   self->options.storage_root = self->storage_root;
   self->backoff_ns = options->backoff_min_ns;
+  self->unit_id = g_strdup (options->unit_id ? options->unit_id : "dvr");
+  self->options.unit_id = self->unit_id;
+  self->watermark_text = g_strdup_printf ("%s  %s", self->unit_id, camera->name);
   return self;
 }

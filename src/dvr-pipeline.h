@@ -17,6 +17,7 @@
 
 #include "dvr-catalog.h"
 #include "dvr-config.h"
+#include "dvr-gps-fix.h"
 #include "dvr-v4l2.h"
 
 G_BEGIN_DECLS
@@ -54,6 +55,8 @@ typedef struct {
   gint64 backoff_max_ns;
   DvrPipelineNameFunc name_func;
   gpointer name_data;
+  const gchar *unit_id;      /* shown in the metadata tracks and watermark */
+  guint speed_units;         /* DvrSpeedUnits */
 } DvrPipelineOptions;
 
 #define DVR_TYPE_PIPELINE (dvr_pipeline_get_type ())
@@ -94,6 +97,20 @@ const gchar *dvr_pipeline_get_last_error (DvrPipeline *self);
 /* V4L2: what the last probe chose ("H264 1280x720@30 passed through"), and
  * why the configured controls could not all be set (NULL if they were). */
 const gchar *dvr_pipeline_get_capture (DvrPipeline *self);
+
+/* Metadata, main loop: kept and handed to the camera's dvrmeta element
+ * (the tracks in every segment) now and at every restart. */
+void dvr_pipeline_push_gps (DvrPipeline *self, const DvrGpsFix *fix);
+/* @names NULL-terminated, @values as many, in display order. */
+void dvr_pipeline_set_signals (DvrPipeline *self, const gchar *const *names,
+                               const gboolean *values);
+void dvr_pipeline_mark_event (DvrPipeline *self, const GstStructure *event);
+/* The watermark's second line (speed, active signals) below "UNIT  CAMERA";
+ * only pictures dvrd encodes have one. */
+void dvr_pipeline_set_watermark (DvrPipeline *self, const gchar *text);
+/* The text burned in now, or NULL when the running pipeline has no
+ * watermark (passthrough, watermark = false, or not running). */
+const gchar *dvr_pipeline_get_watermark (DvrPipeline *self);
 const gchar *dvr_pipeline_get_control_error (DvrPipeline *self);
 
 /* Exposed for tests and --print-pipeline: the gst-launch description this

@@ -125,7 +125,7 @@ test_control_malformed (void)
 {
   g_autofree gchar *folder = dvr_test_mkdtemp ();
   g_autofree gchar *config_text = g_strdup_printf (
-      "[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n"
+      "[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n[gps]\ngpsd = none\n"
       "[camera front]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n",
       folder, folder);
   g_autoptr (GError) error = NULL;
@@ -222,6 +222,9 @@ test_control_malformed (void)
         "changed"));
     g_assert_false (json_object_get_boolean_member (json_array_get_object_element (signals, 2),
         "value"));
+    /* The test camera encodes: its watermark shows the active signal. */
+    g_assert_cmpstr (json_object_get_string_member (dvr_test_status_camera (status, "front"),
+        "watermark"), ==, "dvr  front\nNO GPS  LIGHTBAR");
   }
   /* dvrctl renders the same status. */
   {

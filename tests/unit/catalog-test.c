@@ -6,11 +6,14 @@
 
 #include "dvr-catalog.h"
 
+#include <float.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #define SHA_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define DVR_TEST_SECOND G_GINT64_CONSTANT (1000000000)
 #define SHA_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 
 typedef struct {
@@ -101,7 +104,7 @@ static DvrSegment *
 segment_new (const gchar *camera, gint64 run_id, guint seq, const gchar *path,
     gint64 start_utc_ns, gint64 end_utc_ns)
 {
-  DvrSegment *segment = g_new0 (DvrSegment, 1);
+  DvrSegment *segment = dvr_segment_new ();
 
   segment->camera = g_strdup (camera);
   segment->run_id = run_id;
@@ -136,6 +139,7 @@ assert_segment_equal (const DvrSegment *a, const DvrSegment *b)
   g_assert_cmpstr (a->sha256, ==, b->sha256);
   g_assert_cmpint (a->state, ==, b->state);
   g_assert_cmpstr (a->codec, ==, b->codec);
+  g_assert_cmpint (a->clock_offset_ns, ==, b->clock_offset_ns);
 }
 
 /* A catalog with cameras "front" and "rear" and one run. */
@@ -193,10 +197,14 @@ test_create (Fixture *f, gconstpointer data)
   g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, DVR_CATALOG_SCHEMA_VERSION);
   g_assert_cmpint (raw_query_int (f->path,
       "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-      " ('runs', 'cameras', 'segments', 'gaps', 'run_cameras')"), ==, 5);
+      " ('runs', 'cameras', 'segments', 'gaps', 'run_cameras', 'gps_fixes',"
+      "  'signal_changes')"), ==, 7);
   g_assert_cmpint (raw_query_int (f->path,
       "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN"
-      " ('segments_camera_start', 'segments_start', 'gaps_camera_start')"), ==, 3);
+      " ('segments_camera_start', 'segments_start', 'gaps_camera_start',"
+      "  'gps_fixes_received', 'gps_fixes_time', 'signal_changes_utc')"), ==, 6);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM pragma_table_info('segments') WHERE name = 'clock_offset_ns'"), ==, 1);
   g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, 0);
   g_assert_no_error (error);
 }
@@ -278,7 +286,10 @@ test_segment_round_trip (Fixture *f, gconstpointer data)
   high->state = DVR_SEGMENT_STATE_RECOVERED;
   g_free (high->codec);
   high->codec = g_strdup ("jpeg");
+  high->clock_offset_ns = G_MAXINT64;
   low->start_mono_ns = G_MININT64;
+  /* G_MININT64 is "unknown", stored as NULL and read back as itself. */
+  low->clock_offset_ns = G_MININT64;
   low->clock_source = DVR_CLOCK_SOURCE_UNKNOWN;
   low->frames = 0;
   low->bytes = 0;
@@ -578,8 +589,8 @@ test_migrate (Fixture *f, gconstpointer data)
 
   catalog = dvr_catalog_open (f->path, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
-  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, DVR_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, DVR_CATALOG_SCHEMA_VERSION);
 
   g_assert_true (dvr_catalog_ensure_camera (catalog, "front", "test", &error));
   run_id = dvr_catalog_begin_run (catalog, 0, 1000, DVR_CLOCK_SOURCE_GPS, &error);
@@ -596,8 +607,8 @@ test_migrate (Fixture *f, gconstpointer data)
   /* Reopening a current file keeps everything and migrates nothing. */
   catalog = dvr_catalog_open (f->path, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
-  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, DVR_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, DVR_CATALOG_SCHEMA_VERSION);
   g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, run_id);
   segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
   g_assert_cmpuint (segments->len, ==, 1);
@@ -663,7 +674,7 @@ test_read_only (Fixture *f, gconstpointer data)
 
   catalog = dvr_catalog_open (f->path, TRUE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, DVR_CATALOG_SCHEMA_VERSION);
   segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
   g_assert_cmpuint (segments->len, ==, 1);
   assert_segment_equal (g_ptr_array_index (segments, 0), segment);
@@ -761,6 +772,449 @@ test_checkpoint (Fixture *f, gconstpointer data)
   g_assert_cmpint (count_segments_in_copy (f, "again.db"), ==, n + 1);
 }
 
+/* Schema version 1 exactly as the first dvrd wrote it: a frozen fixture,
+ * so that the migration is tested from the files on vehicles whatever the
+ * code's own scripts become. */
+static const gchar schema_v1[] =
+  "PRAGMA journal_mode = WAL;"
+  "CREATE TABLE runs (id INTEGER PRIMARY KEY, start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER, clock_source TEXT NOT NULL);"
+  "CREATE TABLE cameras (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+  "  source TEXT NOT NULL);"
+  "CREATE TABLE segments (id INTEGER PRIMARY KEY,"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id), seq INTEGER NOT NULL,"
+  "  path TEXT NOT NULL UNIQUE, start_utc_ns INTEGER NOT NULL, end_utc_ns INTEGER NOT NULL,"
+  "  start_mono_ns INTEGER NOT NULL, clock_source TEXT NOT NULL,"
+  "  frames INTEGER NOT NULL CHECK (frames >= 0), bytes INTEGER NOT NULL CHECK (bytes >= 0),"
+  "  sha256 TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('complete', 'partial', 'recovered')),"
+  "  codec TEXT NOT NULL, CHECK (end_utc_ns >= start_utc_ns));"
+  "CREATE INDEX segments_camera_start ON segments (camera_id, start_utc_ns);"
+  "CREATE INDEX segments_start ON segments (start_utc_ns);"
+  "CREATE TABLE gaps (id INTEGER PRIMARY KEY,"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  run_id INTEGER NOT NULL REFERENCES runs (id), start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER, reason TEXT NOT NULL);"
+  "CREATE INDEX gaps_camera_start ON gaps (camera_id, start_utc_ns);"
+  "CREATE TABLE run_cameras (run_id INTEGER NOT NULL REFERENCES runs (id),"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  frames_in INTEGER NOT NULL CHECK (frames_in >= 0),"
+  "  frames_recorded INTEGER NOT NULL CHECK (frames_recorded >= 0),"
+  "  restarts INTEGER NOT NULL CHECK (restarts >= 0), PRIMARY KEY (run_id, camera_id));"
+  "PRAGMA user_version = 1;"
+  "INSERT INTO runs VALUES (7, 1000, 3000, 'gps');"
+  "INSERT INTO cameras VALUES (1, 'front', '/dev/v4l/by-path/front');"
+  "INSERT INTO segments VALUES (1, 1, 7, 0, 'front/a.mkv', 1000, 1500, 55, 'gps', 25, 4096,"
+  "  '" SHA_A "', 'complete', 'h264');"
+  "INSERT INTO gaps VALUES (1, 1, 7, 1500, NULL, 'camera lost');"
+  "INSERT INTO run_cameras VALUES (7, 1, 30, 25, 1);";
+
+static void
+assert_v1_rows (DvrCatalog *catalog)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) segments = list_segments (catalog, NULL, G_MININT64, G_MAXINT64);
+  g_autoptr (GPtrArray) gaps = dvr_catalog_list_gaps (catalog, NULL, &error);
+  g_autoptr (GPtrArray) run_cameras = NULL;
+  g_autoptr (DvrSegment) expected = segment_new ("front", 7, 0, "front/a.mkv", 1000, 1500);
+  DvrGap *gap;
+
+  g_assert_no_error (error);
+  expected->id = 1;
+  expected->start_mono_ns = 55;
+  expected->frames = 25;
+  expected->bytes = 4096;
+  g_assert_cmpint (expected->clock_offset_ns, ==, G_MININT64);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), expected);
+
+  g_assert_cmpuint (gaps->len, ==, 1);
+  gap = g_ptr_array_index (gaps, 0);
+  g_assert_cmpint (gap->start_utc_ns, ==, 1500);
+  g_assert_cmpint (gap->end_utc_ns, ==, -1);
+  g_assert_cmpstr (gap->reason, ==, "camera lost");
+
+  run_cameras = dvr_catalog_list_run_cameras (catalog, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (run_cameras->len, ==, 1);
+  g_assert_cmpuint (((DvrRunCamera *) g_ptr_array_index (run_cameras, 0))->frames_in, ==, 30);
+  g_assert_cmpint (dvr_catalog_get_last_run_id (catalog, &error), ==, 7);
+  g_assert_no_error (error);
+}
+
+static void
+test_migrate_v1 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (GArray) fixes = NULL;
+  g_autoptr (GPtrArray) changes = NULL;
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (DvrSegment) segment = NULL;
+  g_autofree gchar *before = NULL;
+  g_autofree gchar *after = NULL;
+  gsize before_length = 0, after_length = 0;
+  DvrGpsFix fix;
+
+  raw_exec (f->path, schema_v1);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_file_get_contents (f->path, &before, &before_length, &error);
+  g_assert_no_error (error);
+
+  /* Read only (a pulled drive from an older dvrd): read as if migrated,
+   * and the file is not written to. */
+  catalog = dvr_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 1);
+  assert_v1_rows (catalog);
+  fixes = dvr_catalog_list_gps_fixes (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fixes->len, ==, 0);
+  g_clear_pointer (&fixes, g_array_unref);
+  changes = dvr_catalog_list_signal_changes (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes->len, ==, 0);
+  g_clear_pointer (&changes, g_ptr_array_unref);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+  g_file_get_contents (f->path, &after, &after_length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (before, before_length, after, after_length);
+
+  /* Read-write: migrated in place, every row kept, the new column NULL. */
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 2);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM segments WHERE clock_offset_ns IS NULL"), ==, 1);
+  assert_v1_rows (catalog);
+
+  /* And what version 2 adds works on the migrated file. */
+  dvr_gps_fix_init (&fix);
+  fix.received_utc_ns = 1200;
+  fix.mode = DVR_GPS_MODE_NO_FIX;
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, &fix, 1, &error));
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "lights", TRUE, 1300, 13, "control", &error));
+  g_assert_no_error (error);
+  segment = segment_new ("front", 7, 1, "front/b.mkv", 1500, 2000);
+  segment->clock_offset_ns = -250000000;
+  add_segment (catalog, segment);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  segments = list_segments (catalog, NULL, 1500, 2000);
+  g_assert_cmpuint (segments->len, ==, 1);
+  assert_segment_equal (g_ptr_array_index (segments, 0), segment);
+  fixes = dvr_catalog_list_gps_fixes (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fixes->len, ==, 1);
+  changes = dvr_catalog_list_signal_changes (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes->len, ==, 1);
+}
+
+/* Doubles compare by their bits: "equal" must mean the very same value. */
+static void
+assert_same_double (gdouble a, gdouble b)
+{
+  if (isnan (a) || isnan (b)) {
+    g_assert_true (isnan (a) && isnan (b));
+    return;
+  }
+  g_assert_cmpmem (&a, sizeof a, &b, sizeof b);
+}
+
+static void
+assert_fix_identical (const DvrGpsFix *a, const DvrGpsFix *b)
+{
+  g_assert_cmpint (a->time_ns, ==, b->time_ns);
+  g_assert_cmpint (a->received_utc_ns, ==, b->received_utc_ns);
+  g_assert_cmpint (a->received_mono_ns, ==, b->received_mono_ns);
+  g_assert_cmpint (a->mode, ==, b->mode);
+  assert_same_double (a->lat, b->lat);
+  assert_same_double (a->lon, b->lon);
+  assert_same_double (a->alt_hae, b->alt_hae);
+  assert_same_double (a->alt_msl, b->alt_msl);
+  assert_same_double (a->speed, b->speed);
+  assert_same_double (a->track, b->track);
+  assert_same_double (a->climb, b->climb);
+  assert_same_double (a->eph, b->eph);
+  assert_same_double (a->epv, b->epv);
+  assert_same_double (a->eps, b->eps);
+  g_assert_cmpint (a->sats_used, ==, b->sats_used);
+  g_assert_cmpint (a->sats_visible, ==, b->sats_visible);
+}
+
+/* A 3D fix with every field known, as gpsd reports one (ublox-8 capture). */
+static DvrGpsFix
+fix_full (gint64 received_utc_ns)
+{
+  DvrGpsFix fix = {
+    .time_ns = received_utc_ns - 180000000,
+    .received_utc_ns = received_utc_ns,
+    .received_mono_ns = 1000 + received_utc_ns / 1000,
+    .mode = DVR_GPS_MODE_3D,
+    .lat = 44.068897833, .lon = -121.314271333,
+    .alt_hae = 1123.4, .alt_msl = 1144.8,
+    .speed = 0.015, .track = 312.5, .climb = -0.1,
+    .eph = 19.19, .epv = 32.2, .eps = 17.3,
+    .sats_used = 14, .sats_visible = 25,
+  };
+  return fix;
+}
+
+static GArray *
+list_fixes (DvrCatalog *catalog, gint64 from, gint64 to)
+{
+  g_autoptr (GError) error = NULL;
+  GArray *fixes = dvr_catalog_list_gps_fixes (catalog, from, to, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (fixes);
+  return fixes;
+}
+
+static void
+test_gps_fix_round_trip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autoptr (GArray) fixes = NULL;
+  DvrGpsFix in[5];
+
+  g_assert_no_error (error);
+  in[0] = fix_full (G_GINT64_CONSTANT (1795905085558951234));
+  /* Everything unknown but the one NOT NULL column. */
+  dvr_gps_fix_init (&in[1]);
+  in[1].received_utc_ns = in[0].received_utc_ns + 1;
+  /* Doubles that a text or float trip would change, integral ones (SQLite
+   * stores those as integers), and values next to the unknown markers,
+   * which must stay values. */
+  in[2] = fix_full (in[0].received_utc_ns + 2);
+  in[2].time_ns = G_MININT64 + 1;
+  in[2].received_mono_ns = G_MAXINT64;
+  in[2].mode = DVR_GPS_MODE_UNKNOWN;
+  in[2].lat = 1.0 / 3.0;
+  in[2].lon = -DBL_MAX;
+  in[2].alt_hae = DBL_MAX;
+  in[2].alt_msl = 1e18;
+  in[2].speed = DBL_TRUE_MIN;
+  in[2].track = nextafter (360.0, 0.0);
+  in[2].climb = INFINITY;
+  in[2].eph = DBL_MIN;
+  in[2].epv = M_PI;
+  in[2].eps = 0.1;
+  in[2].sats_used = 0;
+  in[2].sats_visible = 0;
+  /* Unknowns mixed with values. */
+  in[3] = fix_full (in[0].received_utc_ns + 3);
+  in[3].received_mono_ns = G_MININT64;
+  in[3].mode = DVR_GPS_MODE_2D;
+  in[3].alt_hae = in[3].alt_msl = in[3].climb = in[3].epv = NAN;
+  in[3].sats_used = -1;
+  in[3].sats_visible = 5;
+  in[4] = fix_full (in[0].received_utc_ns + 4);
+  in[4].lat = -0.0;
+  in[4].lon = -180.0;
+
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, in, G_N_ELEMENTS (in), &error));
+  g_assert_no_error (error);
+  fixes = list_fixes (catalog, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (fixes->len, ==, G_N_ELEMENTS (in));
+  for (guint i = 0; i < 4; i++)
+    assert_fix_identical (&g_array_index (fixes, DvrGpsFix, i), &in[i]);
+  /* SQLite keeps an integral REAL as an integer, which has no -0: the
+   * sign of a zero is the one thing not kept. */
+  g_assert_true (g_array_index (fixes, DvrGpsFix, 4).lat == 0.0);
+  in[4].lat = 0.0;
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 4), &in[4]);
+
+  /* Unknown is NULL in the file, and nothing else is. */
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM gps_fixes WHERE time_ns IS NULL AND received_mono_ns IS NULL"
+      " AND lat IS NULL AND lon IS NULL AND alt_hae IS NULL AND alt_msl IS NULL"
+      " AND speed IS NULL AND track IS NULL AND climb IS NULL AND eph IS NULL"
+      " AND epv IS NULL AND eps IS NULL AND sats_used IS NULL AND sats_visible IS NULL"
+      " AND mode = 0"), ==, 1);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM gps_fixes WHERE time_ns IS NULL OR received_mono_ns IS NULL"
+      " OR lat IS NULL OR climb IS NULL OR sats_used IS NULL"), ==, 2);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM gps_fixes WHERE time_ns IS NULL"), ==, 1);
+}
+
+static void
+test_gps_fix_query (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autoptr (GArray) fixes = NULL;
+  /* Out of order, and two at the same instant: the order is by received
+   * time, then as inserted. */
+  const gint64 received[] = { 300, 100, 200, 200, 400 };
+  DvrGpsFix in[G_N_ELEMENTS (received)];
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (received); i++) {
+    in[i] = fix_full (received[i]);
+    in[i].time_ns = i;
+  }
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, in, G_N_ELEMENTS (in), &error));
+  g_assert_no_error (error);
+  /* Nothing to insert is no error and no transaction. */
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, NULL, 0, &error));
+  g_assert_no_error (error);
+
+  fixes = list_fixes (catalog, 100, 300);
+  g_assert_cmpuint (fixes->len, ==, 3);
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 0), &in[1]);
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 1), &in[2]);
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 2), &in[3]);
+  g_clear_pointer (&fixes, g_array_unref);
+
+  fixes = list_fixes (catalog, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (fixes->len, ==, 5);
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 3), &in[0]);
+  assert_fix_identical (&g_array_index (fixes, DvrGpsFix, 4), &in[4]);
+  g_clear_pointer (&fixes, g_array_unref);
+
+  fixes = list_fixes (catalog, 400, 401);
+  g_assert_cmpuint (fixes->len, ==, 1);
+  g_clear_pointer (&fixes, g_array_unref);
+  fixes = list_fixes (catalog, 401, 1000);
+  g_assert_cmpuint (fixes->len, ==, 0);
+  g_clear_pointer (&fixes, g_array_unref);
+  fixes = list_fixes (catalog, 300, 100);
+  g_assert_cmpuint (fixes->len, ==, 0);
+}
+
+static gint64
+wal_frames (Fixture *f)
+{
+  g_autofree gchar *wal = g_strconcat (f->path, "-wal", NULL);
+  gint64 page_size = raw_query_int (f->path, "PRAGMA page_size");
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  /* A 32-byte header, then frames of a 24-byte header and a page. */
+  return st.st_size <= 32 ? 0 : (st.st_size - 32) / (24 + page_size);
+}
+
+/* dvrd writes about a second of fixes per call: one transaction, so one
+ * commit and a handful of WAL pages, never one commit per fix; and all or
+ * none of them. */
+static void
+test_gps_fix_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autoptr (GArray) fixes = NULL;
+  g_autoptr (GArray) batch = g_array_sized_new (FALSE, FALSE, sizeof (DvrGpsFix), 1000);
+  gint64 frames_before, frames_after, start_us, elapsed_us;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < 1000; i++) {
+    DvrGpsFix fix = fix_full (G_GINT64_CONSTANT (1795905085000000000) + (gint64) i * 100000000);
+    fix.lat += i * 1e-6;
+    g_array_append_val (batch, fix);
+  }
+  frames_before = wal_frames (f);
+  start_us = g_get_monotonic_time ();
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, (const DvrGpsFix *) batch->data,
+      batch->len, &error));
+  elapsed_us = g_get_monotonic_time () - start_us;
+  g_assert_no_error (error);
+  frames_after = wal_frames (f);
+  g_test_message ("1000 fixes: %.2f ms, %" G_GINT64_FORMAT " WAL frames",
+      elapsed_us / 1000.0, frames_after - frames_before);
+  /* 1000 commits would write at least 1000 frames. */
+  g_assert_cmpint (frames_after - frames_before, >, 0);
+  g_assert_cmpint (frames_after - frames_before, <, 100);
+
+  fixes = list_fixes (catalog, G_MININT64, G_MAXINT64);
+  g_assert_cmpuint (fixes->len, ==, 1000);
+  for (guint i = 0; i < 1000; i++)
+    assert_fix_identical (&g_array_index (fixes, DvrGpsFix, i), &g_array_index (batch, DvrGpsFix, i));
+  g_clear_pointer (&fixes, g_array_unref);
+
+  /* A bad last fix (a caller's bug: negative count that is not -1) takes
+   * the 999 good ones before it down with it. */
+  for (guint i = 0; i < 1000; i++)
+    g_array_index (batch, DvrGpsFix, i).received_utc_ns += 1000 * DVR_TEST_SECOND;
+  g_array_index (batch, DvrGpsFix, 999).sats_used = -5;
+  g_assert_false (dvr_catalog_add_gps_fixes (catalog, (const DvrGpsFix *) batch->data,
+      batch->len, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "insert GPS fix 1000 of 1000: "));
+  g_assert_nonnull (strstr (error->message, "CHECK constraint failed"));
+  g_clear_error (&error);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM gps_fixes"), ==, 1000);
+
+  /* The connection is usable afterwards: no transaction left open. */
+  g_array_index (batch, DvrGpsFix, 999).sats_used = 5;
+  g_assert_true (dvr_catalog_add_gps_fixes (catalog, (const DvrGpsFix *) batch->data,
+      batch->len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (raw_query_int (f->path, "SELECT count(*) FROM gps_fixes"), ==, 2000);
+}
+
+static void
+test_signal_changes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_autoptr (GPtrArray) changes = NULL;
+  DvrSignalChange *change;
+
+  g_assert_no_error (error);
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "lights", TRUE, 300, 30, "control", &error));
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "siren", TRUE, 100, G_MININT64, "control", &error));
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "lights", FALSE, 500, 50, "gpio", &error));
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "door", FALSE, 100, G_MININT64 + 1, "control", &error));
+  /* Any non-zero gboolean is TRUE, stored as 1. */
+  g_assert_true (dvr_catalog_add_signal_change (catalog, "door", 42, 600, 60, "control", &error));
+  g_assert_no_error (error);
+
+  changes = dvr_catalog_list_signal_changes (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes->len, ==, 5);
+  change = g_ptr_array_index (changes, 0);
+  g_assert_cmpstr (change->name, ==, "siren");
+  g_assert_true (change->value);
+  g_assert_cmpint (change->utc_ns, ==, 100);
+  g_assert_cmpint (change->mono_ns, ==, G_MININT64);
+  g_assert_cmpstr (change->source, ==, "control");
+  change = g_ptr_array_index (changes, 1);
+  g_assert_cmpstr (change->name, ==, "door");
+  g_assert_false (change->value);
+  g_assert_cmpint (change->mono_ns, ==, G_MININT64 + 1);
+  change = g_ptr_array_index (changes, 2);
+  g_assert_cmpstr (change->name, ==, "lights");
+  g_assert_true (change->value);
+  g_assert_cmpint (change->utc_ns, ==, 300);
+  g_assert_cmpint (change->mono_ns, ==, 30);
+  change = g_ptr_array_index (changes, 3);
+  g_assert_false (change->value);
+  g_assert_cmpstr (change->source, ==, "gpio");
+  change = g_ptr_array_index (changes, 4);
+  g_assert_true (change->value);
+  g_assert_cmpint (change->id, >, 0);
+  g_clear_pointer (&changes, g_ptr_array_unref);
+
+  changes = dvr_catalog_list_signal_changes (catalog, 100, 300, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes->len, ==, 2);
+  g_clear_pointer (&changes, g_ptr_array_unref);
+
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT count(*) FROM signal_changes WHERE mono_ns IS NULL"), ==, 1);
+  g_assert_cmpint (raw_query_int (f->path,
+      "SELECT value FROM signal_changes WHERE utc_ns = 600"), ==, 1);
+}
+
 static void
 test_strings (void)
 {
@@ -811,6 +1265,11 @@ main (int argc, char **argv)
   ADD_FIXTURE_TEST ("/catalog/gaps", test_gaps);
   ADD_FIXTURE_TEST ("/catalog/run-cameras", test_run_cameras);
   ADD_FIXTURE_TEST ("/catalog/migrate", test_migrate);
+  ADD_FIXTURE_TEST ("/catalog/migrate-v1", test_migrate_v1);
+  ADD_FIXTURE_TEST ("/catalog/gps-fixes/round-trip", test_gps_fix_round_trip);
+  ADD_FIXTURE_TEST ("/catalog/gps-fixes/query", test_gps_fix_query);
+  ADD_FIXTURE_TEST ("/catalog/gps-fixes/batch", test_gps_fix_batch);
+  ADD_FIXTURE_TEST ("/catalog/signal-changes", test_signal_changes);
   ADD_FIXTURE_TEST ("/catalog/too-new", test_too_new);
   ADD_FIXTURE_TEST ("/catalog/read-only", test_read_only);
   ADD_FIXTURE_TEST ("/catalog/journal-mode", test_journal_mode);
