@@ -783,6 +783,12 @@ test_record (void)
   g_clear_pointer (&status, json_object_unref);
   status = wait_status (daemon, fake, until_cb, &until, "the end of ublox-8.log");
   g_assert_cmpint (gps_count (status, "reconnects"), ==, 0);
+  /* The capture is from 2017: GPS time and the system clock disagree far
+   * beyond the threshold, and dvrd says so (it keeps the offset with each
+   * segment: test_segments). */
+  g_assert_true (json_object_get_boolean_member (status_gps (status), "clock_offset_exceeded"));
+  g_assert_cmpfloat (json_object_get_double_member (status_gps (status), "clock_offset_s"), <,
+      -1e8);
   fixes_before = gps_count (status, "fixes");
 
   /* 2: gpsd killed mid-recording; a new one, fed garbage, on the port. */
@@ -991,12 +997,20 @@ static void
 test_segments (void)
 {
   guint per_camera[G_N_ELEMENTS (cameras)] = { 0, };
+  guint with_offset = 0;
 
   REQUIRE_RECORDING ();
   for (guint i = 0; i < rec.segments->len; i++) {
     SegmentData *data = g_ptr_array_index (rec.segments, i);
     const Sample *first_json, *first_text, *last_text;
     JsonObject *first;
+
+    /* GPS minus system clock, kept where known (the 2017 capture: about
+     * -3.1e8 s); unknown (NULL) while gpsd was gone or without a fix. */
+    if (data->segment->clock_offset_ns != G_MININT64) {
+      g_assert_cmpint (data->segment->clock_offset_ns, <, -100000000 * DVR_NSEC_PER_SEC);
+      with_offset++;
+    }
 
     for (guint c = 0; c < G_N_ELEMENTS (cameras); c++)
       per_camera[c] += g_str_equal (data->segment->camera, cameras[c]);
@@ -1036,6 +1050,8 @@ test_segments (void)
     g_test_message ("%s: %u segments", cameras[c], per_camera[c]);
     g_assert_cmpuint (per_camera[c], >=, 10);
   }
+  g_test_message ("%u segments with a clock offset", with_offset);
+  g_assert_cmpuint (with_offset, >=, 2);
 }
 
 /* The catalog's fixes are the captures' positions, all of them; every
