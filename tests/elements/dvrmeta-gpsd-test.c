@@ -9,6 +9,8 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
+
+#include "dvr-test-gpsfake.h"
 #include <json-glib/json-glib.h>
 
 #include <math.h>
@@ -129,9 +131,12 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   gpsfake = g_find_program_in_path ("gpsfake");
-  if (gpsfake == NULL) {
-    g_print ("SKIP: gpsfake is not installed (gpsd-clients)\n");
-    return 77;
+  {
+    g_autofree gchar *why = NULL;
+    if (gpsfake == NULL || !dvr_test_gpsfake_available (&why)) {
+      g_print ("SKIP: %s\n", why ? why : "gpsfake is not installed (gpsd-clients)");
+      return 77;
+    }
   }
 
   dir = g_dir_make_tmp ("dvrmeta-gpsd-XXXXXX", &error);

@@ -364,7 +364,7 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->port = dvr_test_free_port ();
   f->fixes = g_array_new (FALSE, FALSE, sizeof (DvrGpsFix));
   f->states = g_array_new (FALSE, FALSE, sizeof (DvrGpsState));
-  f->gps = dvr_gps_new ("localhost", f->port);
+  f->gps = dvr_gps_new ("127.0.0.1", f->port);
   dvr_gps_set_backoff (f->gps, 20 * MS, 100 * MS);
   g_signal_connect (f->gps, "fix", G_CALLBACK (on_fix), f);
   g_signal_connect (f->gps, "state-changed", G_CALLBACK (on_state_changed), f);
