@@ -1090,9 +1090,9 @@ parse_camera (ConfigParser *parser,
   camera->encoder = g_strdup (encoders[encoder]);
   if (!get_choice (parser, group, "mjpeg", mjpeg_modes, &mjpeg, error))
     return FALSE;
-  camera->watermark = TRUE;
+  camera->watermark = FALSE;
   {
-    guint watermark = 1;
+    guint watermark = 0;
     if (!get_choice (parser, group, "watermark", booleans, &watermark, error))
       return FALSE;
     camera->watermark = watermark == 1;

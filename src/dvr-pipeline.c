@@ -192,19 +192,22 @@ encoder_description (const DvrCameraConfig *camera, GString *out)
   return out->str;
 }
 
-/* The burned-in watermark (encoded pictures only): unit, camera, speed and
- * active signals top left (text set by dvr_pipeline_set_watermark()), the
- * UTC time with Z bottom left (dvrd runs with TZ=UTC). */
+/* The burned-in watermark (encoded pictures only), top left: unit and
+ * camera, then speed and active signals (dvr_pipeline_set_watermark())
+ * followed by the UTC time with Z (dvrd runs with TZ=UTC).  One
+ * clockoverlay (its text comes before the time), in a small font: it
+ * renders and blends on the camera's streaming thread every frame, and the
+ * cost grows with the glyphs' size.  At 1080p on our test machine: about
+ * 4 ms a frame at this size (height / 60), 20 ms at height / 30, 22 ms for
+ * the textoverlay + clockoverlay pair this replaced (docs/benchmarks.md). */
 static void
 append_watermark (const DvrCameraConfig *camera, GString *d)
 {
   g_string_append_printf (d,
-      "textoverlay name=watermark text=\"%s\" valignment=top halignment=left "
-      "font-desc=\"Sans Bold %u\" shaded-background=true ! "
-      "clockoverlay time-format=\"%%Y-%%m-%%dT%%H:%%M:%%SZ\" "
-      "valignment=bottom halignment=left font-desc=\"Sans %u\" "
+      "clockoverlay name=watermark text=\"%s\" time-format=\"%%Y-%%m-%%dT%%H:%%M:%%SZ\" "
+      "valignment=top halignment=left font-desc=\"Sans Bold %u\" "
       "shaded-background=true ! ",
-      camera->name, MAX (camera->height / 24, 6), MAX (camera->height / 24, 6));
+      camera->name, MAX (camera->height / 60, 10));
 }
 
 gchar *

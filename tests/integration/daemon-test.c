@@ -126,7 +126,8 @@ test_control_malformed (void)
   g_autofree gchar *folder = dvr_test_mkdtemp ();
   g_autofree gchar *config_text = g_strdup_printf (
       "[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n[gps]\ngpsd = none\n"
-      "[camera front]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n",
+      "[camera front]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n"
+      "watermark = true\n",
       folder, folder);
   g_autoptr (GError) error = NULL;
   g_autoptr (DvrTestDaemon) daemon = dvr_test_daemon_start (folder, config_text, &error);

@@ -552,7 +552,7 @@ test_config_gps_signals (void)
       "[signal lightbar]\n"
       "source = control\n"
       "[signal takedown-lights]\n"
-      "[camera c]\nsource = test\nwatermark = false\n",
+      "[camera c]\nsource = test\nwatermark = true\n",
       &error);
   g_assert_no_error (error);
   g_assert_cmpuint (config->speed_units, ==, DVR_SPEED_UNITS_MPH);
@@ -563,9 +563,9 @@ test_config_gps_signals (void)
   signal = g_ptr_array_index (config->signals, 1);
   g_assert_cmpstr (signal->name, ==, "takedown-lights");
   g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_CONTROL);
-  g_assert_false (dvr_config_get_camera (config, "c")->watermark);
+  g_assert_true (dvr_config_get_camera (config, "c")->watermark);
 
-  /* Defaults: gpsd on localhost, km/h, the usual vehicle signals, watermark. */
+  /* Defaults: gpsd on localhost, km/h, the usual vehicle signals, no watermark. */
   defaults = fixture_load (f, RECORDER "[camera c]\nsource = test\n", &error);
   g_assert_no_error (error);
   g_assert_cmpuint (defaults->speed_units, ==, DVR_SPEED_UNITS_KMH);
@@ -575,7 +575,7 @@ test_config_gps_signals (void)
   g_assert_cmpuint (defaults->signals->len, ==, 6);
   g_assert_cmpstr (((DvrSignalConfig *) g_ptr_array_index (defaults->signals, 0))->name, ==,
                    "ignition");
-  g_assert_true (dvr_config_get_camera (defaults, "c")->watermark);
+  g_assert_false (dvr_config_get_camera (defaults, "c")->watermark);
   g_clear_pointer (&defaults, dvr_config_free);
 
   /* gpsd = none: record without GPS. */
