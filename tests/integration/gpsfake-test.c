@@ -22,6 +22,7 @@
 
 #include "dvr-gps.h"
 #include "dvr-test-gpsfake.h"
+#include "dvr-test-nmea.h"
 #include "dvr-test-util.h"
 #include "dvr-utils.h"
 
@@ -36,179 +37,7 @@
 #define MS (G_GINT64_CONSTANT (1000000))
 #define SECOND (G_GINT64_CONSTANT (1000000000))
 #define DAY_MS (G_GINT64_CONSTANT (86400000))
-/* gpsd moves dates from before its build by multiples of GPS's 1024-week
- * rollover (the 2007 Haicom capture comes out in 2026). */
-#define ROLLOVER_NS (G_GINT64_CONSTANT (1024) * 7 * 86400 * SECOND)
 
-/* One NMEA sentence of a capture. */
-typedef struct {
-  gchar id[4];           /* "RMC" or "GGA" */
-  gint64 tod_ms;         /* time of day, -1 when empty */
-  gint64 utc_ns;         /* RMC with a date: date and time; else G_MININT64 */
-  gboolean valid;        /* RMC status A, GGA quality > 0 */
-  gdouble lat, lon;      /* NaN when empty, unparsable or out of range */
-  gdouble alt_msl;       /* GGA; NaN otherwise */
-} Sentence;
-
-static gboolean
-nmea_checksum_ok (const gchar *sentence, gsize length)
-{
-  guint8 sum = 0;
-  gchar *end = NULL;
-  guint64 given;
-
-  /* $BODY*HH */
-  if (length < 5 || sentence[0] != '$' || sentence[length - 3] != '*' ||
-      !g_ascii_isxdigit (sentence[length - 2]) || !g_ascii_isxdigit (sentence[length - 1]))
-    return FALSE;
-  for (gsize i = 1; i < length - 3; i++)
-    sum ^= (guint8) sentence[i];
-  given = g_ascii_strtoull (sentence + length - 2, &end, 16);
-  return end == sentence + length && given == sum;
-}
-
-static gboolean
-parse_double (const gchar *text, gdouble *value)
-{
-  gchar *end = NULL;
-
-  if (text == NULL || *text == '\0')
-    return FALSE;
-  *value = g_ascii_strtod (text, &end);
-  return *end == '\0' && isfinite (*value);
-}
-
-/* ddmm.mmmm (or dddmm.mmmm) and a hemisphere to signed degrees. */
-static gdouble
-parse_coordinate (const gchar *value, const gchar *hemisphere, gdouble limit)
-{
-  gdouble raw, degrees, result;
-
-  if (!parse_double (value, &raw) || raw < 0)
-    return NAN;
-  degrees = (gdouble) (gint64) (raw / 100.0);
-  result = degrees + (raw - degrees * 100.0) / 60.0;
-  if (g_strcmp0 (hemisphere, "S") == 0 || g_strcmp0 (hemisphere, "W") == 0)
-    result = -result;
-  else if (g_strcmp0 (hemisphere, "N") != 0 && g_strcmp0 (hemisphere, "E") != 0)
-    return NAN;
-  return fabs (result) <= limit ? result : NAN;
-}
-
-/* hhmmss[.s...] to milliseconds into the day. */
-static gint64
-parse_tod (const gchar *text)
-{
-  gdouble fraction = 0;
-  gint h, m, s;
-
-  if (text == NULL || strlen (text) < 6)
-    return -1;
-  for (guint i = 0; i < 6; i++)
-    if (!g_ascii_isdigit (text[i]))
-      return -1;
-  h = (text[0] - '0') * 10 + (text[1] - '0');
-  m = (text[2] - '0') * 10 + (text[3] - '0');
-  s = (text[4] - '0') * 10 + (text[5] - '0');
-  if (text[6] == '.') {
-    g_autofree gchar *decimal = g_strconcat ("0", text + 6, NULL);
-    if (!parse_double (decimal, &fraction))
-      return -1;
-  } else if (text[6] != '\0') {
-    return -1;
-  }
-  return ((h * 60 + m) * 60 + s) * G_GINT64_CONSTANT (1000) + (gint64) (fraction * 1000 + 0.5);
-}
-
-static gint64
-parse_date_ns (const gchar *ddmmyy, gint64 tod_ms)
-{
-  g_autoptr (GDateTime) date = NULL;
-  gint day, month, year;
-
-  if (ddmmyy == NULL || strlen (ddmmyy) != 6 || tod_ms < 0)
-    return G_MININT64;
-  for (guint i = 0; i < 6; i++)
-    if (!g_ascii_isdigit (ddmmyy[i]))
-      return G_MININT64;
-  day = (ddmmyy[0] - '0') * 10 + (ddmmyy[1] - '0');
-  month = (ddmmyy[2] - '0') * 10 + (ddmmyy[3] - '0');
-  year = (ddmmyy[4] - '0') * 10 + (ddmmyy[5] - '0');
-  year += year < 80 ? 2000 : 1900;
-  date = g_date_time_new_utc (year, month, day, 0, 0, 0);
-  if (date == NULL)
-    return G_MININT64;
-  return g_date_time_to_unix (date) * SECOND + tod_ms * MS;
-}
-
-static void
-parse_sentence (const gchar *text, GArray *sentences)
-{
-  g_auto (GStrv) fields = g_strsplit (text + 1, ",", -1);
-  guint n = g_strv_length (fields);
-  Sentence sentence = { .tod_ms = -1, .utc_ns = G_MININT64,
-                        .lat = NAN, .lon = NAN, .alt_msl = NAN };
-  gchar *star;
-
-  /* The checksum is not a field. */
-  star = strrchr (fields[n - 1], '*');
-  *star = '\0';
-  if (strlen (fields[0]) != 5 || fields[0][0] != 'G')
-    return;
-  if (strcmp (fields[0] + 2, "RMC") == 0 && n >= 10) {
-    sentence.tod_ms = parse_tod (fields[1]);
-    sentence.valid = g_strcmp0 (fields[2], "A") == 0;
-    sentence.lat = parse_coordinate (fields[3], fields[4], 90.0);
-    sentence.lon = parse_coordinate (fields[5], fields[6], 180.0);
-    sentence.utc_ns = parse_date_ns (fields[9], sentence.tod_ms);
-  } else if (strcmp (fields[0] + 2, "GGA") == 0 && n >= 10) {
-    gdouble quality = 0;
-    sentence.tod_ms = parse_tod (fields[1]);
-    sentence.lat = parse_coordinate (fields[2], fields[3], 90.0);
-    sentence.lon = parse_coordinate (fields[4], fields[5], 180.0);
-    sentence.valid = parse_double (fields[6], &quality) && quality > 0;
-    if (!parse_double (fields[9], &sentence.alt_msl))
-      sentence.alt_msl = NAN;
-  } else {
-    return;
-  }
-  memcpy (sentence.id, fields[0] + 2, 3);
-  g_array_append_val (sentences, sentence);
-}
-
-/* Every RMC and GGA with a valid checksum, in order.  Like gpsd, a sentence
- * starts at any '$' (captures have sentences glued onto cut ones). */
-static GArray *
-parse_capture (const gchar *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *contents = NULL;
-  GArray *sentences = g_array_new (FALSE, FALSE, sizeof (Sentence));
-  gsize length = 0;
-  gsize i = 0;
-
-  g_file_get_contents (path, &contents, &length, &error);
-  g_assert_no_error (error);
-  while (i < length) {
-    gsize start, end;
-
-    if (contents[i] != '$') {
-      i++;
-      continue;
-    }
-    start = i;
-    end = start + 1;
-    while (end < length && contents[end] != '$' && contents[end] != '\r' &&
-        contents[end] != '\n' && contents[end] != '\0')
-      end++;
-    if (nmea_checksum_ok (contents + start, end - start)) {
-      g_autofree gchar *text = g_strndup (contents + start, end - start);
-      parse_sentence (text, sentences);
-    }
-    i = end;
-  }
-  return sentences;
-}
 
 static gchar *
 data_path (const gchar *name)
@@ -233,14 +62,14 @@ last_tod (GArray *sentences)
   gint64 tod = -1;
 
   for (guint i = 0; i < sentences->len; i++)
-    if (g_array_index (sentences, Sentence, i).tod_ms >= 0)
-      tod = g_array_index (sentences, Sentence, i).tod_ms;
+    if (g_array_index (sentences, DvrTestSentence, i).tod_ms >= 0)
+      tod = g_array_index (sentences, DvrTestSentence, i).tod_ms;
   g_assert_cmpint (tod, >=, 0);
   return tod;
 }
 
 static gboolean
-position_matches (const Sentence *s, const DvrGpsFix *fix)
+position_matches (const DvrTestSentence *s, const DvrGpsFix *fix)
 {
   return isfinite (s->lat) && isfinite (s->lon) &&
          fabs (s->lat - fix->lat) <= DEGREE_TOLERANCE &&
@@ -295,14 +124,14 @@ check_fixes (GArray *fixes, guint first, guint last, GArray *sentences, gboolean
       continue;
     positioned++;
     for (guint j = 0; j < sentences->len; j++) {
-      const Sentence *s = &g_array_index (sentences, Sentence, j);
+      const DvrTestSentence *s = &g_array_index (sentences, DvrTestSentence, j);
 
       if (!s->valid || (fix->time_ns != G_MININT64 && s->tod_ms != tod_of (fix->time_ns)))
         continue;
       if (position_matches (s, fix))
         found = TRUE;
       if (fix->time_ns != G_MININT64 && s->utc_ns != G_MININT64)
-        g_assert_cmpint ((fix->time_ns - s->utc_ns) % ROLLOVER_NS, ==, 0);
+        g_assert_cmpint ((fix->time_ns - s->utc_ns) % DVR_TEST_NMEA_ROLLOVER_NS, ==, 0);
       /* gpsd's altMSL is the GGA's altitude. */
       if (fix->time_ns != G_MININT64 && !isnan (fix->alt_msl) && !isnan (s->alt_msl))
         g_assert_cmpfloat_with_epsilon (fix->alt_msl, s->alt_msl, 1e-3);
@@ -316,7 +145,7 @@ check_fixes (GArray *fixes, guint first, guint last, GArray *sentences, gboolean
   }
 
   for (guint j = 0; complete && j < sentences->len; j++) {
-    const Sentence *s = &g_array_index (sentences, Sentence, j);
+    const DvrTestSentence *s = &g_array_index (sentences, DvrTestSentence, j);
     gboolean found = FALSE;
 
     if (strcmp (s->id, "RMC") != 0 || !s->valid || isnan (s->lat) || isnan (s->lon))
@@ -450,7 +279,7 @@ static void
 test_ublox8 (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *capture = data_path ("ublox-8.log");
-  g_autoptr (GArray) sentences = parse_capture (capture);
+  g_autoptr (GArray) sentences = dvr_test_nmea_parse_capture (capture);
   gint64 end = last_tod (sentences);
   gint64 start_us, offset, samples[16];
   guint n_samples = 0;
@@ -508,7 +337,7 @@ static void
 test_cold_start (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *capture = data_path ("quectel-eg25-g.log");
-  g_autoptr (GArray) sentences = parse_capture (capture);
+  g_autoptr (GArray) sentences = dvr_test_nmea_parse_capture (capture);
   gint64 end = last_tod (sentences);
   DvrGpsCounters counters;
   guint first_fix = G_MAXUINT, lost = G_MAXUINT, regained = G_MAXUINT;
@@ -553,7 +382,7 @@ static void
 test_cold_boot (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *capture = data_path ("gp-320fw-2019-04-07-coldboot.log");
-  g_autoptr (GArray) sentences = parse_capture (capture);
+  g_autoptr (GArray) sentences = dvr_test_nmea_parse_capture (capture);
   gint64 end = last_tod (sentences);
   DvrGpsCounters counters;
   guint last_fix = G_MAXUINT;
@@ -587,8 +416,8 @@ test_restart (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *first_capture = data_path ("haicom-305N.log");
   g_autofree gchar *second_capture = data_path ("ublox-8.log");
-  g_autoptr (GArray) first_sentences = parse_capture (first_capture);
-  g_autoptr (GArray) second_sentences = parse_capture (second_capture);
+  g_autoptr (GArray) first_sentences = dvr_test_nmea_parse_capture (first_capture);
+  g_autoptr (GArray) second_sentences = dvr_test_nmea_parse_capture (second_capture);
   gint64 end = last_tod (second_sentences);
   DvrGpsCounters counters;
   guint first_len, n_states;
@@ -694,7 +523,7 @@ static void
 test_malformed (Fixture *f, gconstpointer data)
 {
   g_autofree gchar *capture = write_malformed_capture (f);
-  g_autoptr (GArray) sentences = parse_capture (capture);
+  g_autoptr (GArray) sentences = dvr_test_nmea_parse_capture (capture);
   gint64 end = last_tod (sentences);
   const gint64 bad_tod = ((0 * 60 + 9) * 60 + 50) * G_GINT64_CONSTANT (1000) + 900;
   DvrGpsCounters counters;
