@@ -174,3 +174,44 @@ dvr_test_nmea_parse_capture (const gchar *path)
   }
   return sentences;
 }
+
+void
+dvr_test_nmea_append_sentence (GString *out, const gchar *body)
+{
+  guint8 sum = 0;
+
+  for (const gchar *p = body; *p != '\0'; p++)
+    sum ^= (guint8) *p;
+  g_string_append_printf (out, "$%s*%02X\r\n", body, sum);
+}
+
+void
+dvr_test_nmea_append_malformed (GString *out, const gchar *contents)
+{
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++) {
+    g_string_append (out, lines[i]);
+    if (lines[i + 1] != NULL)
+      g_string_append_c (out, '\n');
+    if (g_str_has_prefix (lines[i], "$GNZDA,000950.00")) {
+      for (guint b = 1; b < 200; b++)
+        if (b != '\n')
+          g_string_append_c (out, (gchar) b);
+      g_string_append (out, "\r\n$GNRMC,000950.50,A,4404.1\r\n");
+      g_string_append (out, "$GNRMC,000950.60,A,4404.13387,N,12118.85628,W,0.029,,100117,,,A*00\r\n");
+      dvr_test_nmea_append_sentence (out, "GNRMC,000950.70,A,9959.99999,N,12118.85628,W,0.029,,100117,,,A");
+      dvr_test_nmea_append_sentence (out, "GNGGA,000950.80,nan,N,nan,W,1,12,1.01,nan,M,-21.4,M,,");
+      /* gpsd 3.22 drops the longitude of 199 degrees but passes the
+       * negative speed on. */
+      dvr_test_nmea_append_sentence (out, "GNRMC,000950.90,A,4404.13387,N,19918.85628,W,-5.0,400.0,100117,,,A");
+      dvr_test_nmea_append_sentence (out, "GNGGA,000950.95,4404.13387,N,12118.85628,W,1,99,1.01,1e400,M,-21.4,M,,");
+    }
+    if (g_str_has_prefix (lines[i], "$GNZDA,001010.00")) {
+      g_string_append_len (out, "\0\0\0\r\n", 5);
+      for (guint n = 0; n < 3000; n++)
+        g_string_append_c (out, 'A');
+      g_string_append (out, "\r\n$GPGGA\r\n\r\n$GNGGA,,,,,,,,,,,,,,*7A\r\n");
+    }
+  }
+}

@@ -27,4 +27,13 @@ typedef struct {
  * in order (GArray of DvrTestSentence). */
 GArray *dvr_test_nmea_parse_capture (const gchar *path);
 
+/* Appends "$BODY*HH\r\n" with the right checksum. */
+void dvr_test_nmea_append_sentence (GString *out, const gchar *body);
+
+/* Appends the lines of ublox-8.log's @contents to @out with garbage
+ * spliced in: binary noise, a cut sentence, a bad checksum, a latitude of
+ * 99, "nan" fields, a longitude of 199 with a negative speed and a track
+ * of 400, an altitude of 1e400, NULs and an over-long line. */
+void dvr_test_nmea_append_malformed (GString *out, const gchar *contents);
+
 G_END_DECLS

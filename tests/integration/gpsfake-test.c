@@ -463,16 +463,6 @@ test_restart (Fixture *f, gconstpointer data)
   g_assert_cmpint (dvr_gps_get_clock_offset_ns (f->gps), !=, G_MININT64);
 }
 
-static void
-append_sentence (GString *out, const gchar *body)
-{
-  guint8 sum = 0;
-
-  for (const gchar *p = body; *p != '\0'; p++)
-    sum ^= (guint8) *p;
-  g_string_append_printf (out, "$%s*%02X\r\n", body, sum);
-}
-
 /* ublox-8.log with garbage spliced in: binary noise, cut sentences, bad
  * checksums, and sentences with good checksums but impossible values. */
 static gchar *
@@ -483,35 +473,10 @@ write_malformed_capture (Fixture *f)
   g_autofree gchar *contents = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   gchar *path = g_build_filename (f->folder, "ublox-8-malformed.log", NULL);
-  g_auto (GStrv) lines = NULL;
 
   g_file_get_contents (source, &contents, NULL, &error);
   g_assert_no_error (error);
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    g_string_append (out, lines[i]);
-    if (lines[i + 1] != NULL)
-      g_string_append_c (out, '\n');
-    if (g_str_has_prefix (lines[i], "$GNZDA,000950.00")) {
-      for (guint b = 1; b < 200; b++)
-        if (b != '\n')
-          g_string_append_c (out, (gchar) b);
-      g_string_append (out, "\r\n$GNRMC,000950.50,A,4404.1\r\n");
-      g_string_append (out, "$GNRMC,000950.60,A,4404.13387,N,12118.85628,W,0.029,,100117,,,A*00\r\n");
-      append_sentence (out, "GNRMC,000950.70,A,9959.99999,N,12118.85628,W,0.029,,100117,,,A");
-      append_sentence (out, "GNGGA,000950.80,nan,N,nan,W,1,12,1.01,nan,M,-21.4,M,,");
-      /* gpsd 3.22 drops the longitude of 199 degrees but passes the
-       * negative speed on. */
-      append_sentence (out, "GNRMC,000950.90,A,4404.13387,N,19918.85628,W,-5.0,400.0,100117,,,A");
-      append_sentence (out, "GNGGA,000950.95,4404.13387,N,12118.85628,W,1,99,1.01,1e400,M,-21.4,M,,");
-    }
-    if (g_str_has_prefix (lines[i], "$GNZDA,001010.00")) {
-      g_string_append_len (out, "\0\0\0\r\n", 5);
-      for (guint n = 0; n < 3000; n++)
-        g_string_append_c (out, 'A');
-      g_string_append (out, "\r\n$GPGGA\r\n\r\n$GNGGA,,,,,,,,,,,,,,*7A\r\n");
-    }
-  }
+  dvr_test_nmea_append_malformed (out, contents);
   g_file_set_contents (path, out->str, out->len, &error);
   g_assert_no_error (error);
   return path;

@@ -131,16 +131,6 @@ data_path (const gchar *name)
   return g_build_filename (root, "tests", "data", "gps", name, NULL);
 }
 
-static void
-append_sentence (GString *out, const gchar *body)
-{
-  guint8 sum = 0;
-
-  for (const gchar *p = body; *p != '\0'; p++)
-    sum ^= (guint8) *p;
-  g_string_append_printf (out, "$%s*%02X\r\n", body, sum);
-}
-
 /* @source's capture, with ublox-8's garbage spliced in if @malformed, then
  * TAIL_S of $GPTXT. */
 static gchar *
@@ -152,7 +142,6 @@ write_capture (const gchar *folder, const gchar *source, gboolean malformed)
   g_autoptr (GString) out = g_string_new (NULL);
   g_autofree gchar *name = g_strdup_printf ("%s%s", malformed ? "malformed-" : "", source);
   gchar *path = g_build_filename (folder, name, NULL);
-  g_auto (GStrv) lines = NULL;
   gsize length = 0;
 
   g_file_get_contents (source_path, &contents, &length, &error);
@@ -162,37 +151,12 @@ write_capture (const gchar *folder, const gchar *source, gboolean malformed)
     g_string_append_len (out, contents, length);
   } else {
     g_assert_cmpuint (strlen (contents), ==, length);
-    lines = g_strsplit (contents, "\n", -1);
-    for (guint i = 0; lines[i] != NULL; i++) {
-      g_string_append (out, lines[i]);
-      if (lines[i + 1] != NULL)
-        g_string_append_c (out, '\n');
-      /* As gpsfake-test's malformed copy: noise, a cut sentence, a bad
-       * checksum, a latitude of 99, "nan" fields, a longitude of 199 with a
-       * negative speed and a track of 400, an altitude of 1e400. */
-      if (g_str_has_prefix (lines[i], "$GNZDA,000950.00")) {
-        for (guint b = 1; b < 200; b++)
-          if (b != '\n')
-            g_string_append_c (out, (gchar) b);
-        g_string_append (out, "\r\n$GNRMC,000950.50,A,4404.1\r\n");
-        g_string_append (out, "$GNRMC,000950.60,A,4404.13387,N,12118.85628,W,0.029,,100117,,,A*00\r\n");
-        append_sentence (out, "GNRMC,000950.70,A,9959.99999,N,12118.85628,W,0.029,,100117,,,A");
-        append_sentence (out, "GNGGA,000950.80,nan,N,nan,W,1,12,1.01,nan,M,-21.4,M,,");
-        append_sentence (out, "GNRMC,000950.90,A,4404.13387,N,19918.85628,W,-5.0,400.0,100117,,,A");
-        append_sentence (out, "GNGGA,000950.95,4404.13387,N,12118.85628,W,1,99,1.01,1e400,M,-21.4,M,,");
-      }
-      if (g_str_has_prefix (lines[i], "$GNZDA,001010.00")) {
-        g_string_append_len (out, "\0\0\0\r\n", 5);
-        for (guint n = 0; n < 3000; n++)
-          g_string_append_c (out, 'A');
-        g_string_append (out, "\r\n$GPGGA\r\n\r\n$GNGGA,,,,,,,,,,,,,,*7A\r\n");
-      }
-    }
+    dvr_test_nmea_append_malformed (out, contents);
   }
   if (out->len > 0 && out->str[out->len - 1] != '\n')
     g_string_append (out, "\r\n");
   for (guint n = 0; n < (guint) (TAIL_S / CYCLE_S); n++)
-    append_sentence (out, "GPTXT,01,01,02,dvrd test tail");
+    dvr_test_nmea_append_sentence (out, "GPTXT,01,01,02,dvrd test tail");
   g_file_set_contents (path, out->str, out->len, &error);
   g_assert_no_error (error);
   return path;
