@@ -8,6 +8,7 @@
 
 #include "dvr-catalog.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -506,24 +507,63 @@ catalog_migrate (DvrCatalog *self, GError **error)
   return TRUE;
 }
 
+static DvrCatalog *catalog_open (const gchar *path, const gchar *uri, gboolean read_only,
+                                  GError **error);
+
+/* A reader (read_only) of a catalog on a drive mounted read-only: SQLite
+ * opens a WAL database only where it can create the -shm file, which a
+ * read-only mount after a clean stop (no -wal, no -shm) does not allow.
+ * With no write-ahead log left every committed row is in the main file, so
+ * that case is opened "immutable" (no locks, no -shm).  With a non-empty
+ * -wal (power loss, or dvrd still running) the WAL is needed and the
+ * ordinary open's error stands. */
 DvrCatalog *
 dvr_catalog_open (const gchar *path, gboolean read_only, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree gchar *wal = NULL;
+  g_autofree gchar *escaped = NULL;
+  g_autofree gchar *uri = NULL;
+  DvrCatalog *catalog;
+  GStatBuf st;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  catalog = catalog_open (path, NULL, read_only, &local_error);
+  if (catalog != NULL)
+    return catalog;
+  wal = g_strconcat (path, "-wal", NULL);
+  if (read_only &&
+      !g_error_matches (local_error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND) &&
+      !(g_stat (wal, &st) == 0 && st.st_size > 0)) {
+    escaped = g_uri_escape_string (path, "/", FALSE);
+    uri = g_strconcat ("file:", escaped, "?immutable=1", NULL);
+    catalog = catalog_open (path, uri, TRUE, NULL);
+    if (catalog != NULL)
+      return catalog;
+  }
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return NULL;
+}
+
+static DvrCatalog *
+catalog_open (const gchar *path, const gchar *uri, gboolean read_only, GError **error)
 {
   g_autoptr (DvrCatalog) self = NULL;
   int flags = SQLITE_OPEN_NOMUTEX; /* one thread per connection */
   gint version = 0;
 
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   flags |= read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (uri != NULL)
+    flags |= SQLITE_OPEN_URI;
   self = g_new0 (DvrCatalog, 1);
   self->path = g_strdup (path);
   self->read_only = read_only;
 
   /* sqlite3_open_v2() hands back a handle even on failure, to carry the
    * message; dvr_catalog_free() closes it. */
-  if (sqlite3_open_v2 (path, &self->db, flags, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2 (uri != NULL ? uri : path, &self->db, flags, NULL) != SQLITE_OK) {
     /* A missing file is worth its own code: tools say "no catalog here". */
     if (read_only && !g_file_test (path, G_FILE_TEST_EXISTS)) {
       g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,

@@ -27,7 +27,6 @@
 #include <json-glib/json-glib.h>
 #include <locale.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <errno.h>
@@ -560,42 +559,19 @@ in_spans (GArray *spans, gint64 utc_ns)
   return FALSE;
 }
 
-/* Opens ROOT's catalog read-only.  The catalog is in WAL mode, and SQLite
- * opens a WAL database only where it can create the -shm file, which a
- * drive mounted read-only after a clean stop (no -wal, no -shm) does not
- * allow.  With no write-ahead log left, every committed row is in the main
- * file, so that case is opened "immutable" (no locks, no -shm).  With a
- * non-empty -wal (power loss, or dvrd still running) the WAL is needed and
- * the ordinary open is the only right one. */
+/* Opens ROOT's catalog read-only (dvr_catalog_open() copes with a drive
+ * mounted read-only). */
 static DvrCatalog *
 open_catalog (const gchar *root, GError **error)
 {
   g_autofree gchar *path = g_build_filename (root, DVR_STORAGE_CATALOG_NAME, NULL);
-  g_autofree gchar *wal = g_strconcat (path, "-wal", NULL);
-  g_autoptr (GError) local_error = NULL;
-  g_autofree gchar *escaped = NULL;
-  g_autofree gchar *uri = NULL;
-  DvrCatalog *catalog;
-  GStatBuf st;
 
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
     g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
         "%s: no catalog (%s) there: not a dvrd storage root", root, DVR_STORAGE_CATALOG_NAME);
     return NULL;
   }
-  catalog = dvr_catalog_open (path, TRUE, &local_error);
-  if (catalog != NULL)
-    return catalog;
-  if (g_stat (wal, &st) == 0 && st.st_size > 0) {
-    g_propagate_error (error, g_steal_pointer (&local_error));
-    return NULL;
-  }
-  escaped = g_uri_escape_string (path, "/", FALSE);
-  uri = g_strconcat ("file:", escaped, "?immutable=1", NULL);
-  catalog = dvr_catalog_open (uri, TRUE, error);
-  if (catalog == NULL)
-    g_prefix_error (error, "%s; read-only: ", local_error->message);
-  return catalog;
+  return dvr_catalog_open (path, TRUE, error);
 }
 
 static gboolean
@@ -1191,8 +1167,6 @@ main (int argc, char **argv)
   };
 
   setlocale (LC_ALL, "");
-  /* "file:" names, for a catalog on a read-only drive (open_catalog()). */
-  sqlite3_config (SQLITE_CONFIG_URI, 1);
   options = g_option_context_new ("gpx|geojson|signals [SEGMENT.mkv...] - GPS track and "
       "signal timeline of DVR recordings");
   g_option_context_add_main_entries (options, entries, NULL);
