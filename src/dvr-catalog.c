@@ -9,9 +9,11 @@
 #include "dvr-catalog.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <string.h>
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
@@ -131,6 +133,73 @@ static const gchar catalog_schema_v2[] =
   ");"
   "CREATE INDEX signal_changes_utc ON signal_changes (utc_ns);"
   "PRAGMA user_version = 2;";
+
+/* Schema version 3: events, evidence, garbage and the audit log
+ * (docs/events.md).  An event has one window per camera taking part, to
+ * NULL while it runs; `evidence` links segments to the events whose windows
+ * they overlap.  Its foreign key keeps an evidence segment's row from being
+ * deleted while foreign_keys is on (every connection of ours sets it).
+ * Deletion goes through `garbage` (row gone, garbage row, file unlinked,
+ * folder fsync'd, garbage row dropped).  The audit log is a hash chain
+ * (catalog_audit_append()); the triggers refuse UPDATE and DELETE on it so
+ * that no code path of ours can rewrite history, and a tool that does so
+ * on purpose must drop them first, which the chain then shows. */
+static const gchar catalog_schema_v3[] =
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  run_id INTEGER REFERENCES runs (id),"
+  "  kind TEXT NOT NULL,"
+  "  start_utc_ns INTEGER NOT NULL,"
+  "  end_utc_ns INTEGER,"
+  "  reason TEXT NOT NULL,"
+  "  stop_reason TEXT,"
+  "  category TEXT,"
+  "  case_number TEXT,"
+  "  notes TEXT"
+  ");"
+  "CREATE INDEX events_start ON events (start_utc_ns);"
+  "CREATE TABLE event_triggers ("
+  "  id INTEGER PRIMARY KEY,"
+  "  event_id INTEGER NOT NULL REFERENCES events (id),"
+  "  utc_ns INTEGER NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  source TEXT NOT NULL,"
+  "  detail TEXT"
+  ");"
+  "CREATE INDEX event_triggers_event ON event_triggers (event_id, utc_ns);"
+  "CREATE TABLE event_windows ("
+  "  event_id INTEGER NOT NULL REFERENCES events (id),"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  from_utc_ns INTEGER NOT NULL,"
+  "  to_utc_ns INTEGER,"
+  "  PRIMARY KEY (event_id, camera_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX event_windows_camera ON event_windows (camera_id, from_utc_ns);"
+  "CREATE TABLE evidence ("
+  "  segment_id INTEGER NOT NULL REFERENCES segments (id),"
+  "  event_id INTEGER NOT NULL REFERENCES events (id),"
+  "  PRIMARY KEY (segment_id, event_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX evidence_event ON evidence (event_id);"
+  "CREATE TABLE garbage ("
+  "  id INTEGER PRIMARY KEY,"
+  "  path TEXT NOT NULL UNIQUE,"
+  "  reason TEXT NOT NULL,"
+  "  utc_ns INTEGER NOT NULL"
+  ");"
+  "CREATE TABLE audit ("
+  "  id INTEGER PRIMARY KEY,"
+  "  utc_ns INTEGER NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  detail TEXT NOT NULL,"
+  "  prev_hash TEXT NOT NULL,"
+  "  hash TEXT NOT NULL"
+  ");"
+  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "PRAGMA user_version = 3;";
 
 /* The oldest version a read-only open accepts: the queries below read a
  * version-1 file as if it were migrated. */
@@ -493,6 +562,12 @@ catalog_migrate (DvrCatalog *self, GError **error)
     }
     /* fall through */
   case 2:
+    if (!catalog_exec (self, catalog_schema_v3, "add schema version 3 to", error)) {
+      catalog_rollback (self);
+      return FALSE;
+    }
+    /* fall through */
+  case 3:
     /* current: nothing to do */
     break;
   default:
@@ -724,8 +799,8 @@ catalog_set_no_camera (GError **error, const gchar *what, const gchar *camera)
   return FALSE;
 }
 
-gboolean
-dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error)
+static gboolean
+catalog_insert_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
   g_autofree gchar *what = NULL;
@@ -769,6 +844,29 @@ dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **erro
     return catalog_set_no_camera (error, what, segment->camera);
   segment->id = sqlite3_last_insert_rowid (catalog->db);
   return TRUE;
+}
+
+static gboolean catalog_begin (DvrCatalog *self, const gchar *what, GError **error);
+static gboolean catalog_commit (DvrCatalog *self, const gchar *what, GError **error);
+static gboolean catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error);
+
+/* The row and its evidence links commit together: a segment that closes
+ * inside an event's window is evidence from its first row on, so there is
+ * no moment at which rotation could take it. */
+gboolean
+dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error)
+{
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (segment != NULL, FALSE);
+
+  if (!catalog_begin (catalog, "add segment", error))
+    return FALSE;
+  if (!catalog_insert_segment (catalog, segment, error) ||
+      !catalog_link_segment (catalog, segment, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, "add segment", error);
 }
 
 /* The last column is clock_offset_ns, which a version-1 file (read only)
@@ -1241,5 +1339,1228 @@ dvr_catalog_checkpoint (DvrCatalog *catalog, GError **error)
   if (checkpointed_frames < log_frames)
     g_debug ("checkpoint %s: %d of %d WAL frames copied, a reader holds the rest",
         catalog->path, checkpointed_frames, log_frames);
+  return TRUE;
+}
+
+/* ---- Events, evidence, garbage, audit (schema 3) ---- */
+
+#define AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* Open windows reach to the end of time in the overlap tests. */
+#define OPEN_END "9223372036854775807"
+
+static gboolean
+catalog_begin (DvrCatalog *self, const gchar *what, GError **error)
+{
+  /* IMMEDIATE: take the write lock now, so that a busy wait happens here and
+   * never half-way through the change. */
+  if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    return catalog_fail (self, error, "%s: begin", what);
+  return TRUE;
+}
+
+static gboolean
+catalog_commit (DvrCatalog *self, const gchar *what, GError **error)
+{
+  if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+    catalog_fail (self, error, "%s: commit", what);
+    catalog_rollback (self);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+catalog_has_events (DvrCatalog *self)
+{
+  return self->schema_version >= 3;
+}
+
+static gboolean
+catalog_require_events (DvrCatalog *self, const gchar *what, GError **error)
+{
+  if (catalog_has_events (self))
+    return TRUE;
+  g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+      "%s: catalog %s has schema version %d, without events or audit log",
+      what, self->path, self->schema_version);
+  return FALSE;
+}
+
+static gint64
+utc_now_ns (void)
+{
+  return g_get_real_time () * 1000;
+}
+
+/* Each field goes in as its length, a colon and its bytes, so that no
+ * choice of field contents can make two different rows hash the same. */
+static void
+audit_hash_field (GChecksum *checksum, const gchar *field)
+{
+  g_autofree gchar *length = g_strdup_printf ("%zu:", strlen (field));
+  g_checksum_update (checksum, (const guchar *) length, -1);
+  g_checksum_update (checksum, (const guchar *) field, -1);
+}
+
+/* SHA-256 over prev_hash, id, utc_ns, action and detail (in that order). */
+static gchar *
+audit_compute_hash (const gchar *prev_hash, gint64 id, gint64 utc_ns,
+                    const gchar *action, const gchar *detail)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree gchar *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  g_autofree gchar *utc_text = g_strdup_printf ("%" G_GINT64_FORMAT, utc_ns);
+
+  audit_hash_field (checksum, prev_hash);
+  audit_hash_field (checksum, id_text);
+  audit_hash_field (checksum, utc_text);
+  audit_hash_field (checksum, action);
+  audit_hash_field (checksum, detail);
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/* Appends one audit row; the caller holds a transaction, so the row commits
+ * with the change it describes or not at all.  The id is explicit (last + 1)
+ * because it is part of the hash. */
+static gboolean
+catalog_audit_append (DvrCatalog *self, gint64 utc_ns, const gchar *action,
+                      const gchar *detail, GError **error)
+{
+  g_autoptr (sqlite3_stmt) head = NULL;
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autofree gchar *prev_hash = NULL;
+  g_autofree gchar *hash = NULL;
+  gint64 id = 1;
+  int rc;
+
+  if (!catalog_prepare (self, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", &head))
+    return catalog_fail (self, error, "audit %s", action);
+  rc = sqlite3_step (head);
+  if (rc == SQLITE_ROW) {
+    id = sqlite3_column_int64 (head, 0) + 1;
+    prev_hash = column_dup (head, 1);
+  } else if (rc == SQLITE_DONE) {
+    prev_hash = g_strdup (AUDIT_GENESIS);
+  } else {
+    return catalog_fail (self, error, "audit %s", action);
+  }
+  hash = audit_compute_hash (prev_hash, id, utc_ns, action, detail);
+  if (!catalog_prepare (self,
+          "INSERT INTO audit (id, utc_ns, action, detail, prev_hash, hash) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &insert) ||
+      sqlite3_bind_int64 (insert, 1, id) != SQLITE_OK ||
+      sqlite3_bind_int64 (insert, 2, utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 3, action, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 4, detail, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 5, prev_hash, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 6, hash, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (insert))
+    return catalog_fail (self, error, "audit %s", action);
+  return TRUE;
+}
+
+/* Audit details are small JSON objects built with these. */
+static void
+detail_add_string (JsonBuilder *b, const gchar *member, const gchar *value)
+{
+  json_builder_set_member_name (b, member);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+detail_add_int (JsonBuilder *b, const gchar *member, gint64 value)
+{
+  json_builder_set_member_name (b, member);
+  json_builder_add_int_value (b, value);
+}
+
+/* A UTC time as ns (exact) and as text (for people reading the log). */
+static void
+detail_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns)
+{
+  g_autofree gchar *text_member = g_strconcat (member, "_utc", NULL);
+
+  json_builder_set_member_name (b, member);
+  if (utc_ns < 0) {
+    json_builder_add_null_value (b);
+    return;
+  }
+  json_builder_add_int_value (b, utc_ns);
+  {
+    g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (utc_ns / 1000000000);
+    g_autofree gchar *base = dt != NULL ? g_date_time_format (dt, "%Y-%m-%dT%H:%M:%S") : NULL;
+    g_autofree gchar *text = base != NULL ?
+        g_strdup_printf ("%s.%03dZ", base, (int) (utc_ns % 1000000000 / 1000000)) : NULL;
+    detail_add_string (b, text_member, text);
+  }
+}
+
+static gchar *
+detail_finish (JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
+gboolean
+dvr_catalog_audit (DvrCatalog *catalog, gint64 utc_ns, const gchar *action,
+                   const gchar *detail, GError **error)
+{
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (action != NULL, FALSE);
+  g_return_val_if_fail (detail != NULL, FALSE);
+
+  what = g_strdup_printf ("audit %s", action);
+  if (!catalog_require_events (catalog, what, error) || !catalog_begin (catalog, what, error))
+    return FALSE;
+  if (!catalog_audit_append (catalog, utc_ns, action, detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, what, error);
+}
+
+static gpointer
+audit_entry_from_row (sqlite3_stmt *stmt)
+{
+  DvrAuditEntry *entry = g_new0 (DvrAuditEntry, 1);
+
+  entry->id = sqlite3_column_int64 (stmt, 0);
+  entry->utc_ns = sqlite3_column_int64 (stmt, 1);
+  entry->action = column_dup (stmt, 2);
+  entry->detail = column_dup (stmt, 3);
+  entry->prev_hash = column_dup (stmt, 4);
+  entry->hash = column_dup (stmt, 5);
+  return entry;
+}
+
+void
+dvr_audit_entry_free (DvrAuditEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->action);
+  g_free (entry->detail);
+  g_free (entry->prev_hash);
+  g_free (entry->hash);
+  g_free (entry);
+}
+
+GPtrArray *
+dvr_catalog_list_audit (DvrCatalog *catalog, gint64 after_id, guint limit, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_audit_entry_free);
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, action, detail, prev_hash, hash FROM audit "
+          "WHERE id > ?1 ORDER BY id LIMIT ?2", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, after_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, limit > 0 ? (gint64) limit : -1) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list audit");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, audit_entry_from_row,
+      (GDestroyNotify) dvr_audit_entry_free, "list audit", error);
+}
+
+DvrAuditEntry *
+dvr_catalog_get_last_audit (DvrCatalog *catalog, const gchar *action, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+  g_return_val_if_fail (action != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return NULL;
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, action, detail, prev_hash, hash FROM audit "
+          "WHERE action = ?1 ORDER BY id DESC LIMIT 1", &stmt) ||
+      sqlite3_bind_text (stmt, 1, action, -1, SQLITE_STATIC) != SQLITE_OK) {
+    catalog_fail (catalog, error, "read last audit %s", action);
+    return NULL;
+  }
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return audit_entry_from_row (stmt);
+  if (rc != SQLITE_DONE)
+    catalog_fail (catalog, error, "read last audit %s", action);
+  return NULL;
+}
+
+gchar *
+dvr_catalog_get_audit_head (DvrCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_strdup (AUDIT_GENESIS);
+  if (!catalog_prepare (catalog, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", &stmt)) {
+    catalog_fail (catalog, error, "read audit head");
+    return NULL;
+  }
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_DONE)
+    return g_strdup (AUDIT_GENESIS);
+  if (rc != SQLITE_ROW) {
+    catalog_fail (catalog, error, "read audit head");
+    return NULL;
+  }
+  return column_dup (stmt, 0);
+}
+
+/* Streams the table rather than loading it: a vehicle's log grows by a row
+ * per deleted segment. */
+gboolean
+dvr_catalog_verify_audit (DvrCatalog *catalog, guint64 *n_rows, gint64 *first_bad_id,
+                          GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *expected_prev = g_strdup (AUDIT_GENESIS);
+  gint64 prev_id = 0;
+  guint64 rows = 0;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  if (n_rows != NULL)
+    *n_rows = 0;
+  if (first_bad_id != NULL)
+    *first_bad_id = 0;
+  if (!catalog_has_events (catalog))
+    return TRUE;
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, action, detail, prev_hash, hash FROM audit ORDER BY id", &stmt))
+    return catalog_fail (catalog, error, "verify audit");
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    g_autoptr (DvrAuditEntry) entry = NULL;
+    g_autofree gchar *hash = NULL;
+    const gchar *problem = NULL;
+
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW)
+      return catalog_fail (catalog, error, "verify audit");
+    entry = audit_entry_from_row (stmt);
+    rows++;
+    if (entry->action == NULL || entry->detail == NULL || entry->prev_hash == NULL ||
+        entry->hash == NULL)
+      problem = "a field is missing";
+    else if (g_strcmp0 (entry->prev_hash, expected_prev) != 0)
+      problem = prev_id == 0 ?
+          "prev_hash is not the start of the chain (rows before it were removed)" :
+          "prev_hash does not match the row before it (a row was removed, inserted or changed)";
+    else if ((hash = audit_compute_hash (entry->prev_hash, entry->id, entry->utc_ns,
+                                         entry->action, entry->detail)) == NULL ||
+             g_strcmp0 (hash, entry->hash) != 0)
+      problem = "its contents do not match its hash (the row was changed)";
+    if (problem != NULL) {
+      if (first_bad_id != NULL)
+        *first_bad_id = entry->id;
+      if (n_rows != NULL)
+        *n_rows = rows;
+      if (prev_id != 0 && g_str_has_prefix (problem, "prev_hash does not match"))
+        g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_AUDIT_BROKEN,
+            "audit row %" G_GINT64_FORMAT " (%s): prev_hash does not match the hash of "
+            "row %" G_GINT64_FORMAT " before it (a row was removed, inserted or changed)",
+            entry->id, entry->action != NULL ? entry->action : "?", prev_id);
+      else
+        g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_AUDIT_BROKEN,
+            "audit row %" G_GINT64_FORMAT " (%s): %s",
+            entry->id, entry->action != NULL ? entry->action : "?", problem);
+      return FALSE;
+    }
+    g_free (expected_prev);
+    expected_prev = g_strdup (entry->hash);
+    prev_id = entry->id;
+  }
+  if (n_rows != NULL)
+    *n_rows = rows;
+  return TRUE;
+}
+
+/* ---- events ---- */
+
+const gchar *
+dvr_event_kind_to_string (DvrEventKind kind)
+{
+  switch (kind) {
+  case DVR_EVENT_KIND_TRIGGER:
+    return "trigger";
+  case DVR_EVENT_KIND_MANUAL:
+    return "manual";
+  case DVR_EVENT_KIND_AFTER_THE_FACT:
+    return "after-the-fact";
+  }
+  return NULL;
+}
+
+/* Unknown strings read as TRIGGER: the kind only says how it started. */
+DvrEventKind
+dvr_event_kind_from_string (const gchar *str)
+{
+  if (g_strcmp0 (str, "manual") == 0)
+    return DVR_EVENT_KIND_MANUAL;
+  if (g_strcmp0 (str, "after-the-fact") == 0)
+    return DVR_EVENT_KIND_AFTER_THE_FACT;
+  return DVR_EVENT_KIND_TRIGGER;
+}
+
+DvrEventWindow *
+dvr_event_window_new (const gchar *camera, gint64 from_utc_ns, gint64 to_utc_ns)
+{
+  DvrEventWindow *window = g_new0 (DvrEventWindow, 1);
+
+  window->camera = g_strdup (camera);
+  window->from_utc_ns = from_utc_ns;
+  window->to_utc_ns = to_utc_ns;
+  return window;
+}
+
+void
+dvr_event_window_free (DvrEventWindow *window)
+{
+  if (window == NULL)
+    return;
+  g_free (window->camera);
+  g_free (window);
+}
+
+DvrEventTrigger *
+dvr_event_trigger_new (gint64 utc_ns, const gchar *action, const gchar *source,
+                       const gchar *detail)
+{
+  DvrEventTrigger *trigger = g_new0 (DvrEventTrigger, 1);
+
+  trigger->utc_ns = utc_ns;
+  trigger->action = g_strdup (action);
+  trigger->source = g_strdup (source);
+  trigger->detail = g_strdup (detail);
+  return trigger;
+}
+
+void
+dvr_event_trigger_free (DvrEventTrigger *trigger)
+{
+  if (trigger == NULL)
+    return;
+  g_free (trigger->action);
+  g_free (trigger->source);
+  g_free (trigger->detail);
+  g_free (trigger);
+}
+
+DvrEvent *
+dvr_event_new (void)
+{
+  DvrEvent *event = g_new0 (DvrEvent, 1);
+
+  event->end_utc_ns = -1;
+  event->windows = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_window_free);
+  event->triggers = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_trigger_free);
+  return event;
+}
+
+void
+dvr_event_free (DvrEvent *event)
+{
+  if (event == NULL)
+    return;
+  g_free (event->reason);
+  g_free (event->stop_reason);
+  g_free (event->category);
+  g_free (event->case_number);
+  g_free (event->notes);
+  g_clear_pointer (&event->windows, g_ptr_array_unref);
+  g_clear_pointer (&event->triggers, g_ptr_array_unref);
+  g_free (event);
+}
+
+/* Links the segment just inserted to every event whose window on its camera
+ * it overlaps. */
+static gboolean
+catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self,
+          "INSERT OR IGNORE INTO evidence (segment_id, event_id) "
+          "SELECT s.id, w.event_id FROM segments s "
+          "JOIN event_windows w ON w.camera_id = s.camera_id "
+          "WHERE s.id = ?1 AND s.start_utc_ns < coalesce (w.to_utc_ns, " OPEN_END ") "
+          "  AND s.end_utc_ns > w.from_utc_ns", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, segment->id) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (self, error, "link segment %s to events", segment->path);
+  return TRUE;
+}
+
+/* Links every catalogued segment overlapping one of @event_id's windows. */
+static gboolean
+catalog_link_event (DvrCatalog *self, gint64 event_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self,
+          "INSERT OR IGNORE INTO evidence (segment_id, event_id) "
+          "SELECT s.id, w.event_id FROM event_windows w "
+          "JOIN segments s ON s.camera_id = w.camera_id "
+          "WHERE w.event_id = ?1 "
+          "  AND s.start_utc_ns < coalesce (w.to_utc_ns, " OPEN_END ") "
+          "  AND s.end_utc_ns > w.from_utc_ns", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (self, error, "link segments to event %" G_GINT64_FORMAT, event_id);
+  return TRUE;
+}
+
+static gboolean
+catalog_insert_trigger (DvrCatalog *self, gint64 event_id, const DvrEventTrigger *trigger,
+                        GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self,
+          "INSERT INTO event_triggers (event_id, utc_ns, action, source, detail) "
+          "VALUES (?1, ?2, ?3, ?4, ?5)", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, trigger->utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 3, trigger->action, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 4, trigger->source, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 5, trigger->detail, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (self, error, "add trigger %s to event %" G_GINT64_FORMAT,
+        trigger->action, event_id);
+  return TRUE;
+}
+
+static void
+detail_add_trigger (JsonBuilder *b, const DvrEventTrigger *trigger)
+{
+  detail_add_time (b, "time", trigger->utc_ns);
+  detail_add_string (b, "action", trigger->action);
+  detail_add_string (b, "source", trigger->source);
+  if (trigger->detail != NULL)
+    detail_add_string (b, "detail", trigger->detail);
+}
+
+static void
+detail_add_windows (JsonBuilder *b, GPtrArray *windows)
+{
+  json_builder_set_member_name (b, "windows");
+  json_builder_begin_array (b);
+  for (guint i = 0; windows != NULL && i < windows->len; i++) {
+    const DvrEventWindow *window = g_ptr_array_index (windows, i);
+    json_builder_begin_object (b);
+    detail_add_string (b, "camera", window->camera);
+    detail_add_time (b, "from", window->from_utc_ns);
+    detail_add_time (b, "to", window->to_utc_ns);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+}
+
+gboolean
+dvr_catalog_add_event (DvrCatalog *catalog, DvrEvent *event, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  const gchar *action;
+  gint64 event_id;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (event != NULL && event->reason != NULL, FALSE);
+
+  if (!catalog_require_events (catalog, "add event", error) ||
+      !catalog_begin (catalog, "add event", error))
+    return FALSE;
+  if (!catalog_prepare (catalog,
+          "INSERT INTO events (run_id, kind, start_utc_ns, end_utc_ns, reason, stop_reason,"
+          "  category, case_number, notes) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &stmt) ||
+      (event->run_id > 0 ? sqlite3_bind_int64 (stmt, 1, event->run_id) :
+                           sqlite3_bind_null (stmt, 1)) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 2, dvr_event_kind_to_string (event->kind), -1,
+          SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 3, event->start_utc_ns) != SQLITE_OK ||
+      bind_int64_or_null (stmt, 4, event->end_utc_ns, -1) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 5, event->reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 6, event->stop_reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 7, event->category, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 8, event->case_number, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 9, event->notes, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt)) {
+    catalog_fail (catalog, error, "add event");
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  event_id = sqlite3_last_insert_rowid (catalog->db);
+
+  for (guint i = 0; i < event->windows->len; i++) {
+    const DvrEventWindow *window = g_ptr_array_index (event->windows, i);
+    g_autoptr (sqlite3_stmt) w = NULL;
+    g_autofree gchar *what = g_strdup_printf ("add window of camera %s to event", window->camera);
+    if (!catalog_prepare (catalog,
+            "INSERT INTO event_windows (event_id, camera_id, from_utc_ns, to_utc_ns) "
+            "SELECT ?1, id, ?3, ?4 FROM cameras WHERE name = ?2", &w) ||
+        sqlite3_bind_int64 (w, 1, event_id) != SQLITE_OK ||
+        sqlite3_bind_text (w, 2, window->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64 (w, 3, window->from_utc_ns) != SQLITE_OK ||
+        bind_int64_or_null (w, 4, window->to_utc_ns, -1) != SQLITE_OK ||
+        !catalog_step_done (w)) {
+      catalog_fail (catalog, error, "%s", what);
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+    if (sqlite3_changes (catalog->db) == 0) {
+      catalog_rollback (catalog);
+      return catalog_set_no_camera (error, what, window->camera);
+    }
+  }
+  for (guint i = 0; i < event->triggers->len; i++) {
+    if (!catalog_insert_trigger (catalog, event_id, g_ptr_array_index (event->triggers, i),
+                                 error)) {
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+  }
+  if (!catalog_link_event (catalog, event_id, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+
+  action = event->kind == DVR_EVENT_KIND_AFTER_THE_FACT ? "event-create" : "event-start";
+  json_builder_begin_object (b);
+  detail_add_int (b, "event", event_id);
+  detail_add_string (b, "kind", dvr_event_kind_to_string (event->kind));
+  detail_add_time (b, "start", event->start_utc_ns);
+  detail_add_time (b, "end", event->end_utc_ns);
+  detail_add_string (b, "reason", event->reason);
+  detail_add_windows (b, event->windows);
+  json_builder_set_member_name (b, "triggers");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < event->triggers->len; i++) {
+    json_builder_begin_object (b);
+    detail_add_trigger (b, g_ptr_array_index (event->triggers, i));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  detail = detail_finish (b);
+  if (!catalog_audit_append (catalog, utc_now_ns (), action, detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  if (!catalog_commit (catalog, "add event", error))
+    return FALSE;
+  event->id = event_id;
+  return TRUE;
+}
+
+static gboolean
+catalog_event_exists (DvrCatalog *self, gint64 event_id, const gchar *what, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  if (!catalog_prepare (self, "SELECT 1 FROM events WHERE id = ?1", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK)
+    return catalog_fail (self, error, "%s", what);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return TRUE;
+  if (rc != SQLITE_DONE)
+    return catalog_fail (self, error, "%s", what);
+  g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+      "%s: no event %" G_GINT64_FORMAT, what, event_id);
+  return FALSE;
+}
+
+gboolean
+dvr_catalog_add_event_trigger (DvrCatalog *catalog, gint64 event_id,
+                               const DvrEventTrigger *trigger, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (trigger != NULL && trigger->action != NULL && trigger->source != NULL,
+      FALSE);
+
+  what = g_strdup_printf ("add trigger to event %" G_GINT64_FORMAT, event_id);
+  if (!catalog_require_events (catalog, what, error) || !catalog_begin (catalog, what, error))
+    return FALSE;
+  json_builder_begin_object (b);
+  detail_add_int (b, "event", event_id);
+  detail_add_trigger (b, trigger);
+  detail = detail_finish (b);
+  if (!catalog_event_exists (catalog, event_id, what, error) ||
+      !catalog_insert_trigger (catalog, event_id, trigger, error) ||
+      !catalog_audit_append (catalog, utc_now_ns (), "event-trigger", detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, what, error);
+}
+
+gboolean
+dvr_catalog_end_event (DvrCatalog *catalog, gint64 event_id, gint64 end_utc_ns,
+                       GPtrArray *windows, const gchar *stop_reason, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (stop_reason != NULL, FALSE);
+
+  what = g_strdup_printf ("end event %" G_GINT64_FORMAT, event_id);
+  if (!catalog_require_events (catalog, what, error) || !catalog_begin (catalog, what, error))
+    return FALSE;
+  if (!catalog_event_exists (catalog, event_id, what, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  if (!catalog_prepare (catalog,
+          "UPDATE events SET end_utc_ns = ?2, stop_reason = ?3 WHERE id = ?1", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, end_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 3, stop_reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt)) {
+    catalog_fail (catalog, error, "%s", what);
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  for (guint i = 0; windows != NULL && i < windows->len; i++) {
+    const DvrEventWindow *window = g_ptr_array_index (windows, i);
+    g_autoptr (sqlite3_stmt) w = NULL;
+    if (!catalog_prepare (catalog,
+            "UPDATE event_windows SET to_utc_ns = ?3 "
+            "WHERE event_id = ?1 AND camera_id = (SELECT id FROM cameras WHERE name = ?2)", &w) ||
+        sqlite3_bind_int64 (w, 1, event_id) != SQLITE_OK ||
+        sqlite3_bind_text (w, 2, window->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+        bind_int64_or_null (w, 3, window->to_utc_ns, -1) != SQLITE_OK ||
+        !catalog_step_done (w)) {
+      catalog_fail (catalog, error, "%s: window of camera %s", what, window->camera);
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+  }
+  json_builder_begin_object (b);
+  detail_add_int (b, "event", event_id);
+  detail_add_time (b, "end", end_utc_ns);
+  detail_add_string (b, "stop_reason", stop_reason);
+  detail_add_windows (b, windows);
+  detail = detail_finish (b);
+  if (!catalog_audit_append (catalog, utc_now_ns (), "event-stop", detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, what, error);
+}
+
+gboolean
+dvr_catalog_resume_event (DvrCatalog *catalog, gint64 event_id, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  g_autofree gchar *what = NULL;
+  g_autofree gchar *sql = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  what = g_strdup_printf ("resume event %" G_GINT64_FORMAT, event_id);
+  if (!catalog_require_events (catalog, what, error) || !catalog_begin (catalog, what, error))
+    return FALSE;
+  sql = g_strdup_printf (
+      "UPDATE events SET end_utc_ns = NULL, stop_reason = NULL WHERE id = %" G_GINT64_FORMAT ";"
+      "UPDATE event_windows SET to_utc_ns = NULL WHERE event_id = %" G_GINT64_FORMAT ";",
+      event_id, event_id);
+  json_builder_begin_object (b);
+  detail_add_int (b, "event", event_id);
+  detail = detail_finish (b);
+  if (!catalog_event_exists (catalog, event_id, what, error) ||
+      !catalog_exec (catalog, sql, what, error) ||
+      !catalog_link_event (catalog, event_id, error) ||
+      !catalog_audit_append (catalog, utc_now_ns (), "event-resume", detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, what, error);
+}
+
+static gpointer
+event_from_row (sqlite3_stmt *stmt)
+{
+  DvrEvent *event = dvr_event_new ();
+
+  event->id = sqlite3_column_int64 (stmt, 0);
+  event->run_id = column_int64_or (stmt, 1, 0);
+  event->kind = dvr_event_kind_from_string ((const gchar *) sqlite3_column_text (stmt, 2));
+  event->start_utc_ns = sqlite3_column_int64 (stmt, 3);
+  event->end_utc_ns = column_int64_or (stmt, 4, -1);
+  event->reason = column_dup (stmt, 5);
+  event->stop_reason = column_dup (stmt, 6);
+  event->category = column_dup (stmt, 7);
+  event->case_number = column_dup (stmt, 8);
+  event->notes = column_dup (stmt, 9);
+  return event;
+}
+
+#define EVENT_COLUMNS \
+  "id, run_id, kind, start_utc_ns, end_utc_ns, reason, stop_reason, category, case_number, notes"
+
+static gpointer
+window_from_row (sqlite3_stmt *stmt)
+{
+  DvrEventWindow *window = dvr_event_window_new ((const gchar *) sqlite3_column_text (stmt, 0),
+      sqlite3_column_int64 (stmt, 1), column_int64_or (stmt, 2, -1));
+
+  window->n_segments = (guint) sqlite3_column_int64 (stmt, 3);
+  window->bytes = (guint64) sqlite3_column_int64 (stmt, 4);
+  return window;
+}
+
+static gpointer
+trigger_from_row (sqlite3_stmt *stmt)
+{
+  DvrEventTrigger *trigger = dvr_event_trigger_new (sqlite3_column_int64 (stmt, 1),
+      (const gchar *) sqlite3_column_text (stmt, 2),
+      (const gchar *) sqlite3_column_text (stmt, 3),
+      (const gchar *) sqlite3_column_text (stmt, 4));
+
+  trigger->id = sqlite3_column_int64 (stmt, 0);
+  return trigger;
+}
+
+/* Fills @event's windows (with their evidence counts) and triggers. */
+static gboolean
+catalog_fill_event (DvrCatalog *self, DvrEvent *event, GError **error)
+{
+  g_autoptr (sqlite3_stmt) windows = NULL;
+  g_autoptr (sqlite3_stmt) triggers = NULL;
+  g_autoptr (GPtrArray) w = NULL;
+  g_autoptr (GPtrArray) t = NULL;
+
+  if (!catalog_prepare (self,
+          "SELECT c.name, w.from_utc_ns, w.to_utc_ns,"
+          "  (SELECT count (*) FROM evidence e JOIN segments s ON s.id = e.segment_id"
+          "   WHERE e.event_id = w.event_id AND s.camera_id = w.camera_id),"
+          "  (SELECT ifnull (sum (s.bytes), 0) FROM evidence e JOIN segments s ON s.id = e.segment_id"
+          "   WHERE e.event_id = w.event_id AND s.camera_id = w.camera_id) "
+          "FROM event_windows w JOIN cameras c ON c.id = w.camera_id "
+          "WHERE w.event_id = ?1 ORDER BY c.name", &windows) ||
+      sqlite3_bind_int64 (windows, 1, event->id) != SQLITE_OK)
+    return catalog_fail (self, error, "read windows of event %" G_GINT64_FORMAT, event->id);
+  w = catalog_collect (self, windows, window_from_row, (GDestroyNotify) dvr_event_window_free,
+      "read windows of event", error);
+  if (w == NULL)
+    return FALSE;
+  if (!catalog_prepare (self,
+          "SELECT id, utc_ns, action, source, detail FROM event_triggers "
+          "WHERE event_id = ?1 ORDER BY utc_ns, id", &triggers) ||
+      sqlite3_bind_int64 (triggers, 1, event->id) != SQLITE_OK)
+    return catalog_fail (self, error, "read triggers of event %" G_GINT64_FORMAT, event->id);
+  t = catalog_collect (self, triggers, trigger_from_row, (GDestroyNotify) dvr_event_trigger_free,
+      "read triggers of event", error);
+  if (t == NULL)
+    return FALSE;
+  g_ptr_array_unref (event->windows);
+  event->windows = g_steal_pointer (&w);
+  g_ptr_array_unref (event->triggers);
+  event->triggers = g_steal_pointer (&t);
+  return TRUE;
+}
+
+static GPtrArray *
+catalog_list_events_where (DvrCatalog *self, const gchar *where, gint64 a, gint64 b,
+                           GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autofree gchar *sql = NULL;
+
+  if (!catalog_has_events (self))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_free);
+  sql = g_strdup_printf ("SELECT " EVENT_COLUMNS " FROM events WHERE %s "
+      "ORDER BY start_utc_ns, id", where);
+  if (!catalog_prepare (self, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, a) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, b) != SQLITE_OK) {
+    catalog_fail (self, error, "list events");
+    return NULL;
+  }
+  events = catalog_collect (self, stmt, event_from_row, (GDestroyNotify) dvr_event_free,
+      "list events", error);
+  if (events == NULL)
+    return NULL;
+  for (guint i = 0; i < events->len; i++) {
+    if (!catalog_fill_event (self, g_ptr_array_index (events, i), error))
+      return NULL;
+  }
+  return g_steal_pointer (&events);
+}
+
+DvrEvent *
+dvr_catalog_get_event (DvrCatalog *catalog, gint64 event_id, GError **error)
+{
+  g_autoptr (GPtrArray) events = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  events = catalog_list_events_where (catalog, "id = ?1 AND ?2 = ?2", event_id, 0, error);
+  if (events == NULL)
+    return NULL;
+  if (events->len == 0) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+        "no event %" G_GINT64_FORMAT, event_id);
+    return NULL;
+  }
+  return g_ptr_array_steal_index (events, 0);
+}
+
+GPtrArray *
+dvr_catalog_list_events (DvrCatalog *catalog, gint64 from_utc_ns, gint64 to_utc_ns,
+                         GError **error)
+{
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  return catalog_list_events_where (catalog,
+      "start_utc_ns < ?2 AND coalesce (end_utc_ns, " OPEN_END ") >= ?1",
+      from_utc_ns, to_utc_ns, error);
+}
+
+GPtrArray *
+dvr_catalog_list_running_events (DvrCatalog *catalog, GError **error)
+{
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  return catalog_list_events_where (catalog, "end_utc_ns IS NULL AND ?1 = ?2", 0, 0, error);
+}
+
+GPtrArray *
+dvr_catalog_list_event_segments (DvrCatalog *catalog, gint64 event_id, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *sql = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_segment_free);
+  sql = g_strdup_printf ("SELECT " SEGMENT_COLUMNS "%s FROM evidence e "
+      "JOIN segments s ON s.id = e.segment_id JOIN cameras c ON c.id = s.camera_id "
+      "WHERE e.event_id = ?1 ORDER BY c.name, s.start_utc_ns, s.id",
+      segment_offset_column (catalog));
+  if (!catalog_prepare (catalog, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list segments of event %" G_GINT64_FORMAT, event_id);
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, segment_from_row,
+      (GDestroyNotify) dvr_segment_free, "list segments of event", error);
+}
+
+/* Reads one text column of an event, NULL if SQL NULL. */
+static gboolean
+catalog_get_event_text (DvrCatalog *self, gint64 event_id, const gchar *column,
+                        gchar **value, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *sql = g_strdup_printf ("SELECT %s FROM events WHERE id = ?1", column);
+
+  if (!catalog_prepare (self, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return catalog_fail (self, error, "read %s of event %" G_GINT64_FORMAT, column, event_id);
+  *value = column_dup (stmt, 0);
+  return TRUE;
+}
+
+gboolean
+dvr_catalog_set_event_info (DvrCatalog *catalog, gint64 event_id, const gchar *category,
+                            const gchar *case_number, const gchar *notes, GError **error)
+{
+  static const gchar *const columns[] = { "category", "case_number", "notes" };
+  const gchar *values[] = { category, case_number, notes };
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  g_autofree gchar *what = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+
+  what = g_strdup_printf ("update event %" G_GINT64_FORMAT, event_id);
+  if (!catalog_require_events (catalog, what, error) || !catalog_begin (catalog, what, error))
+    return FALSE;
+  if (!catalog_event_exists (catalog, event_id, what, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  json_builder_begin_object (b);
+  detail_add_int (b, "event", event_id);
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++) {
+    g_autofree gchar *old = NULL;
+    g_autoptr (sqlite3_stmt) stmt = NULL;
+    g_autofree gchar *sql = NULL;
+    const gchar *value = values[i] != NULL && *values[i] != '\0' ? values[i] : NULL;
+
+    if (values[i] == NULL)
+      continue;
+    if (!catalog_get_event_text (catalog, event_id, columns[i], &old, error)) {
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+    sql = g_strdup_printf ("UPDATE events SET %s = ?2 WHERE id = ?1", columns[i]);
+    if (!catalog_prepare (catalog, sql, &stmt) ||
+        sqlite3_bind_int64 (stmt, 1, event_id) != SQLITE_OK ||
+        sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC) != SQLITE_OK ||
+        !catalog_step_done (stmt)) {
+      catalog_fail (catalog, error, "%s: %s", what, columns[i]);
+      catalog_rollback (catalog);
+      return FALSE;
+    }
+    json_builder_set_member_name (b, columns[i]);
+    json_builder_begin_object (b);
+    detail_add_string (b, "old", old);
+    detail_add_string (b, "new", value);
+    json_builder_end_object (b);
+  }
+  detail = detail_finish (b);
+  if (!catalog_audit_append (catalog, utc_now_ns (), "event-update", detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, what, error);
+}
+
+/* ---- retention ---- */
+
+GPtrArray *
+dvr_catalog_list_ring_segments (DvrCatalog *catalog, guint limit, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *sql = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_require_events (catalog, "list ring segments", error))
+    return NULL;
+  /* The start index gives the oldest first; NOT EXISTS is one lookup in
+   * evidence's primary key per segment passed over. */
+  sql = g_strdup_printf ("SELECT " SEGMENT_COLUMNS "%s FROM segments s "
+      "JOIN cameras c ON c.id = s.camera_id "
+      "WHERE NOT EXISTS (SELECT 1 FROM evidence e WHERE e.segment_id = s.id) "
+      "ORDER BY s.start_utc_ns, s.id LIMIT ?1", segment_offset_column (catalog));
+  if (!catalog_prepare (catalog, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, limit) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list ring segments");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, segment_from_row,
+      (GDestroyNotify) dvr_segment_free, "list ring segments", error);
+}
+
+gboolean
+dvr_catalog_get_usage (DvrCatalog *catalog, DvrCatalogUsage *usage, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (usage != NULL, FALSE);
+
+  memset (usage, 0, sizeof (*usage));
+  if (!catalog_require_events (catalog, "read storage usage", error))
+    return FALSE;
+  if (!catalog_prepare (catalog,
+          "SELECT ev, count (*), ifnull (sum (bytes), 0) FROM ("
+          "  SELECT EXISTS (SELECT 1 FROM evidence e WHERE e.segment_id = s.id) AS ev, s.bytes"
+          "  FROM segments s) GROUP BY ev", &stmt))
+    return catalog_fail (catalog, error, "read storage usage");
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW)
+      return catalog_fail (catalog, error, "read storage usage");
+    if (sqlite3_column_int (stmt, 0)) {
+      usage->evidence_segments = (guint64) sqlite3_column_int64 (stmt, 1);
+      usage->evidence_bytes = (guint64) sqlite3_column_int64 (stmt, 2);
+    } else {
+      usage->ring_segments = (guint64) sqlite3_column_int64 (stmt, 1);
+      usage->ring_bytes = (guint64) sqlite3_column_int64 (stmt, 2);
+    }
+  }
+  {
+    g_autoptr (sqlite3_stmt) garbage = NULL;
+    if (!catalog_prepare (catalog, "SELECT count (*) FROM garbage", &garbage) ||
+        sqlite3_step (garbage) != SQLITE_ROW)
+      return catalog_fail (catalog, error, "read storage usage");
+    usage->garbage = (guint64) sqlite3_column_int64 (garbage, 0);
+  }
+  return TRUE;
+}
+
+typedef struct {
+  sqlite3_stmt *select;
+  sqlite3_stmt *insert;
+  sqlite3_stmt *delete;
+} GarbageStatements;
+
+static void
+garbage_statements_clear (GarbageStatements *g)
+{
+  g_clear_pointer (&g->select, sqlite3_finalize);
+  g_clear_pointer (&g->insert, sqlite3_finalize);
+  g_clear_pointer (&g->delete, sqlite3_finalize);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GarbageStatements, garbage_statements_clear)
+
+/* Moves one segment to garbage inside the caller's transaction.  *@path is
+ * NULL (and TRUE returned) when the segment is gone or is evidence. */
+static gboolean
+catalog_garbage_one (DvrCatalog *self, GarbageStatements *g, gint64 segment_id,
+                     const gchar *reason, gint64 now, gchar **path, GError **error)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autofree gchar *detail = NULL;
+  int rc;
+
+  *path = NULL;
+  sqlite3_reset (g->select);
+  sqlite3_reset (g->insert);
+  sqlite3_reset (g->delete);
+  if (sqlite3_bind_int64 (g->select, 1, segment_id) != SQLITE_OK)
+    return catalog_fail (self, error, "delete segment %" G_GINT64_FORMAT, segment_id);
+  rc = sqlite3_step (g->select);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return catalog_fail (self, error, "delete segment %" G_GINT64_FORMAT, segment_id);
+  *path = column_dup (g->select, 0);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  detail_add_string (b, "path", *path);
+  detail_add_string (b, "camera", (const gchar *) sqlite3_column_text (g->select, 1));
+  detail_add_time (b, "start", sqlite3_column_int64 (g->select, 2));
+  detail_add_time (b, "end", sqlite3_column_int64 (g->select, 3));
+  detail_add_int (b, "bytes", sqlite3_column_int64 (g->select, 4));
+  detail_add_int (b, "frames", sqlite3_column_int64 (g->select, 6));
+  detail_add_string (b, "sha256", (const gchar *) sqlite3_column_text (g->select, 5));
+  detail_add_string (b, "reason", reason);
+  detail = detail_finish (b);
+  if (sqlite3_bind_text (g->insert, 1, *path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (g->insert, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (g->insert, 3, now) != SQLITE_OK ||
+      !catalog_step_done (g->insert) ||
+      sqlite3_bind_int64 (g->delete, 1, segment_id) != SQLITE_OK ||
+      !catalog_step_done (g->delete))
+    return catalog_fail (self, error, "delete segment %s", *path);
+  return catalog_audit_append (self, now, "delete", detail, error);
+}
+
+GPtrArray *
+dvr_catalog_collect_garbage (DvrCatalog *catalog, const gint64 *segment_ids,
+                             guint n_segment_ids, const gchar *reason, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GarbageStatements) g = { NULL, };
+  gint64 now = utc_now_ns ();
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+  g_return_val_if_fail (reason != NULL, NULL);
+
+  if (!catalog_require_events (catalog, "delete segments", error) ||
+      !catalog_begin (catalog, "delete segments", error))
+    return NULL;
+  if (!catalog_prepare (catalog,
+          "SELECT s.path, c.name, s.start_utc_ns, s.end_utc_ns, s.bytes, s.sha256, s.frames "
+          "FROM segments s JOIN cameras c ON c.id = s.camera_id WHERE s.id = ?1 "
+          "AND NOT EXISTS (SELECT 1 FROM evidence e WHERE e.segment_id = s.id)", &g.select) ||
+      !catalog_prepare (catalog,
+          "INSERT INTO garbage (path, reason, utc_ns) VALUES (?1, ?2, ?3)", &g.insert) ||
+      !catalog_prepare (catalog, "DELETE FROM segments WHERE id = ?1", &g.delete)) {
+    catalog_fail (catalog, error, "delete segments");
+    catalog_rollback (catalog);
+    return NULL;
+  }
+  for (guint i = 0; i < n_segment_ids; i++) {
+    gchar *path = NULL;
+    if (!catalog_garbage_one (catalog, &g, segment_ids[i], reason, now, &path, error)) {
+      g_free (path);
+      catalog_rollback (catalog);
+      return NULL;
+    }
+    if (path != NULL)
+      g_ptr_array_add (paths, path);
+  }
+  garbage_statements_clear (&g);
+  if (!catalog_commit (catalog, "delete segments", error))
+    return NULL;
+  return g_steal_pointer (&paths);
+}
+
+GPtrArray *
+dvr_catalog_list_garbage (DvrCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_steal_pointer (&paths);
+  if (!catalog_prepare (catalog, "SELECT path FROM garbage ORDER BY id", &stmt)) {
+    catalog_fail (catalog, error, "list garbage");
+    return NULL;
+  }
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (catalog, error, "list garbage");
+      return NULL;
+    }
+    g_ptr_array_add (paths, column_dup (stmt, 0));
+  }
+  return g_steal_pointer (&paths);
+}
+
+gboolean
+dvr_catalog_drop_garbage (DvrCatalog *catalog, const gchar *path, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (!catalog_require_events (catalog, "drop garbage", error))
+    return FALSE;
+  if (!catalog_prepare (catalog, "DELETE FROM garbage WHERE path = ?1", &stmt) ||
+      sqlite3_bind_text (stmt, 1, path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt))
+    return catalog_fail (catalog, error, "drop garbage %s", path);
   return TRUE;
 }

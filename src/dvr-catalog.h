@@ -23,10 +23,11 @@ typedef enum {
   DVR_CATALOG_ERROR_TOO_NEW,    /* schema version newer than this build knows */
   DVR_CATALOG_ERROR_NOT_FOUND,
   DVR_CATALOG_ERROR_EXISTS,     /* e.g. a segment path already catalogued */
+  DVR_CATALOG_ERROR_AUDIT_BROKEN, /* the audit chain does not verify */
 } DvrCatalogError;
 
 /* Version the code writes; older files migrate forward on open. */
-#define DVR_CATALOG_SCHEMA_VERSION 2
+#define DVR_CATALOG_SCHEMA_VERSION 3
 
 /* Where a segment's UTC times came from.  Vehicles often boot with a wrong
  * clock, so this is kept per segment. */
@@ -216,5 +217,195 @@ GPtrArray *dvr_catalog_list_signal_changes (DvrCatalog *catalog,
 /* Copies WAL pages into the database and syncs it.  Disk-bound: the daemon
  * calls it from its storage thread on a second DvrCatalog of the same file. */
 gboolean dvr_catalog_checkpoint (DvrCatalog *catalog, GError **error);
+
+/* ---- Events, evidence, retention and the audit log (schema 3) ----
+ *
+ * docs/events.md has the rules.  In short: an event has one window per
+ * camera taking part, [from, to) in UTC ns, to = -1 while the event is
+ * running.  A segment overlapping a window is evidence of that event: it is
+ * linked when the window is opened or reopened (segments already
+ * catalogued) and when the segment is added (dvr_catalog_add_segment(), in
+ * the same transaction).  Rotation deletes only segments linked to no
+ * event.  Every function below that changes an event, evidence or
+ * retention appends its audit row in the same transaction as the change. */
+
+typedef struct {
+  gchar *camera;
+  gint64 from_utc_ns;
+  gint64 to_utc_ns;      /* -1 while the event runs */
+  guint n_segments;      /* evidence segments (filled by get/list) */
+  guint64 bytes;         /* their bytes (filled by get/list) */
+} DvrEventWindow;
+
+typedef struct {
+  gint64 id;
+  gint64 utc_ns;
+  gchar *action;         /* "start-event", "record-while-active", "mark",
+                          * "stop-event", "manual-start", "manual-stop",
+                          * "manual-mark", "maximum-duration", ... */
+  gchar *source;         /* e.g. "signal lightbar", "dvrctl" */
+  gchar *detail;         /* free text, may be NULL */
+} DvrEventTrigger;
+
+typedef enum {
+  DVR_EVENT_KIND_TRIGGER,        /* started by a vehicle signal */
+  DVR_EVENT_KIND_MANUAL,         /* started by the officer (dvrctl, button) */
+  DVR_EVENT_KIND_AFTER_THE_FACT, /* a past span turned into evidence */
+} DvrEventKind;
+
+const gchar *dvr_event_kind_to_string (DvrEventKind kind);
+DvrEventKind dvr_event_kind_from_string (const gchar *str);
+
+typedef struct {
+  gint64 id;
+  gint64 run_id;         /* dvrd run it started in */
+  DvrEventKind kind;
+  gint64 start_utc_ns;   /* first trigger (after the fact: --from) */
+  gint64 end_utc_ns;     /* -1 while running */
+  gchar *reason;         /* why it started: "signal lightbar", "dvrctl", TEXT */
+  gchar *stop_reason;    /* NULL while running */
+  gchar *category;       /* NULL until set */
+  gchar *case_number;
+  gchar *notes;
+  GPtrArray *windows;    /* element-type DvrEventWindow, by camera name */
+  GPtrArray *triggers;   /* element-type DvrEventTrigger, in time order */
+} DvrEvent;
+
+/* An event with empty windows and triggers arrays; free with
+ * dvr_event_free(). */
+DvrEvent *dvr_event_new (void);
+void dvr_event_free (DvrEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrEvent, dvr_event_free)
+DvrEventWindow *dvr_event_window_new (const gchar *camera, gint64 from_utc_ns, gint64 to_utc_ns);
+void dvr_event_window_free (DvrEventWindow *window);
+DvrEventTrigger *dvr_event_trigger_new (gint64 utc_ns, const gchar *action,
+                                        const gchar *source, const gchar *detail);
+void dvr_event_trigger_free (DvrEventTrigger *trigger);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrEventTrigger, dvr_event_trigger_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrEventWindow, dvr_event_window_free)
+
+/* Inserts @event (kind, run_id, start, end (-1 for running), reason,
+ * stop_reason, category...) with its windows and triggers, links every
+ * catalogued segment overlapping a window, and audits "event-start" (or
+ * "event-create" for AFTER_THE_FACT).  Sets event->id and returns TRUE.
+ * Cameras must exist (dvr_catalog_ensure_camera()). */
+gboolean dvr_catalog_add_event (DvrCatalog *catalog, DvrEvent *event, GError **error);
+/* Appends a trigger (an extension, a mark) to event @event_id; audited as
+ * "event-trigger". */
+gboolean dvr_catalog_add_event_trigger (DvrCatalog *catalog,
+                                        gint64 event_id,
+                                        const DvrEventTrigger *trigger,
+                                        GError **error);
+/* Ends event @event_id at @end_utc_ns: each camera's window closes at the
+ * time in @windows (element-type DvrEventWindow: camera and to_utc_ns; a
+ * camera not listed keeps its window).  Audited as "event-stop" with
+ * @stop_reason. */
+gboolean dvr_catalog_end_event (DvrCatalog *catalog,
+                                gint64 event_id,
+                                gint64 end_utc_ns,
+                                GPtrArray *windows,
+                                const gchar *stop_reason,
+                                GError **error);
+/* An ended event runs again (a trigger in its post-event time): end and
+ * every window's to become open again, and segments catalogued meanwhile
+ * are linked.  Audited as "event-resume". */
+gboolean dvr_catalog_resume_event (DvrCatalog *catalog, gint64 event_id, GError **error);
+/* Sets category, case number and notes; NULL leaves a field as it is, "" 
+ * clears it.  Audited as "event-update" with the old and new values. */
+gboolean dvr_catalog_set_event_info (DvrCatalog *catalog,
+                                     gint64 event_id,
+                                     const gchar *category,
+                                     const gchar *case_number,
+                                     const gchar *notes,
+                                     GError **error);
+/* The event with windows (with segment counts and bytes) and triggers;
+ * NULL with DVR_CATALOG_ERROR_NOT_FOUND if there is none. */
+DvrEvent *dvr_catalog_get_event (DvrCatalog *catalog, gint64 event_id, GError **error);
+/* Events overlapping [from, to) (a running one counts as reaching
+ * G_MAXINT64), oldest first, complete as from get.  element-type DvrEvent. */
+GPtrArray *dvr_catalog_list_events (DvrCatalog *catalog,
+                                    gint64 from_utc_ns,
+                                    gint64 to_utc_ns,
+                                    GError **error);
+/* Running events (end NULL), e.g. left by a dvrd that was killed.
+ * element-type DvrEvent. */
+GPtrArray *dvr_catalog_list_running_events (DvrCatalog *catalog, GError **error);
+/* Evidence segments of @event_id, by camera then start.  element-type
+ * DvrSegment. */
+GPtrArray *dvr_catalog_list_event_segments (DvrCatalog *catalog, gint64 event_id, GError **error);
+
+/* Ring segments (linked to no event), oldest first (by start time), at most
+ * @limit.  element-type DvrSegment. */
+GPtrArray *dvr_catalog_list_ring_segments (DvrCatalog *catalog, guint limit, GError **error);
+
+typedef struct {
+  guint64 ring_segments;
+  guint64 ring_bytes;
+  guint64 evidence_segments;
+  guint64 evidence_bytes;
+  guint64 garbage;         /* rows waiting for their file to go */
+} DvrCatalogUsage;
+
+gboolean dvr_catalog_get_usage (DvrCatalog *catalog, DvrCatalogUsage *usage, GError **error);
+
+/* Step 1 of a deletion: in one transaction, each of @segment_ids that is
+ * still a ring segment loses its row, gets a garbage row with @reason, and
+ * an audit row "delete" (path, camera, times, bytes, sha256, reason).  Ids
+ * that became evidence meanwhile (or are gone) are skipped.  Returns the
+ * paths moved to garbage (element-type utf8), or NULL on error (then
+ * nothing changed). */
+GPtrArray *dvr_catalog_collect_garbage (DvrCatalog *catalog,
+                                        const gint64 *segment_ids,
+                                        guint n_segment_ids,
+                                        const gchar *reason,
+                                        GError **error);
+/* Garbage rows whose file may still exist (e.g. after a crash): unlink
+ * them, fsync their folders, then drop the rows.  element-type utf8. */
+GPtrArray *dvr_catalog_list_garbage (DvrCatalog *catalog, GError **error);
+/* Last step: @path's file is unlinked and its folder fsync'd. */
+gboolean dvr_catalog_drop_garbage (DvrCatalog *catalog, const gchar *path, GError **error);
+
+/* The audit log: append-only, each row holds the SHA-256 of the row before,
+ * so that a changed, inserted or removed row breaks the chain from there on.
+ * (A removal of the newest rows is not visible from the table alone; issue
+ * 7's signed exports carry the head.) */
+typedef struct {
+  gint64 id;
+  gint64 utc_ns;
+  gchar *action;   /* "event-start", "delete", "config", "startup", ... */
+  gchar *detail;   /* JSON object as text */
+  gchar *prev_hash;
+  gchar *hash;     /* lowercase hex SHA-256 */
+} DvrAuditEntry;
+
+void dvr_audit_entry_free (DvrAuditEntry *entry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrAuditEntry, dvr_audit_entry_free)
+
+/* Appends a row in its own transaction (for things the catalog does not do
+ * itself: startup, configuration changes, recovery).  @detail: a JSON
+ * object as text. */
+gboolean dvr_catalog_audit (DvrCatalog *catalog,
+                            gint64 utc_ns,
+                            const gchar *action,
+                            const gchar *detail,
+                            GError **error);
+/* Rows with id > @after_id in order, at most @limit (0: all).
+ * element-type DvrAuditEntry. */
+GPtrArray *dvr_catalog_list_audit (DvrCatalog *catalog, gint64 after_id, guint limit, GError **error);
+/* The newest row of @action, or NULL (with @error unset) if there is none. */
+DvrAuditEntry *dvr_catalog_get_last_audit (DvrCatalog *catalog, const gchar *action,
+                                           GError **error);
+/* The hash of the newest row, or the genesis (64 zeros) for an empty log. */
+gchar *dvr_catalog_get_audit_head (DvrCatalog *catalog, GError **error);
+
+/* Walks the chain.  TRUE with *@n_rows when every row is intact.  FALSE
+ * with DVR_CATALOG_ERROR_AUDIT_BROKEN and *@first_bad_id when a row's hash
+ * does not match its contents or its prev_hash does not match the row
+ * before (a row removed or inserted); the message names the row and what
+ * is wrong.  Other errors: FALSE with *@first_bad_id 0. */
+gboolean dvr_catalog_verify_audit (DvrCatalog *catalog,
+                                   guint64 *n_rows,
+                                   gint64 *first_bad_id,
+                                   GError **error);
 
 G_END_DECLS

@@ -24,6 +24,9 @@ struct _DvrStorage {
 
 typedef struct {
   DvrStorage *storage;
+  GPtrArray *delete_paths; /* a deletion job (then only func/user_data below) */
+  GPtrArray *deleted;
+  DvrStorageDeleteFunc delete_func;
   gchar *relpath;
   gchar *sha256;
   guint64 bytes;
@@ -37,6 +40,8 @@ typedef struct {
 static void
 finalize_job_free (FinalizeJob *job)
 {
+  g_clear_pointer (&job->delete_paths, g_ptr_array_unref);
+  g_clear_pointer (&job->deleted, g_ptr_array_unref);
   g_free (job->relpath);
   g_free (job->sha256);
   g_clear_error (&job->error);
@@ -47,6 +52,10 @@ static gboolean
 finalize_job_dispatch (gpointer data)
 {
   FinalizeJob *job = data;
+  if (job->delete_func != NULL) {
+    job->delete_func (job->deleted, job->error, job->user_data);
+    return G_SOURCE_REMOVE;
+  }
   job->func (job->relpath, job->sha256, job->bytes, job->probe ? &job->media : NULL,
       job->error, job->user_data);
   return G_SOURCE_REMOVE;
@@ -60,9 +69,17 @@ finalize_job_run (gpointer data, gpointer pool_data)
 {
   FinalizeJob *job = data;
   DvrStorage *storage = pool_data;
-  g_autofree gchar *path = g_build_filename (storage->root, job->relpath, NULL);
-  g_autofree gchar *folder = g_path_get_dirname (path);
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *folder = NULL;
 
+  if (job->delete_paths != NULL) {
+    job->deleted = dvr_storage_delete (storage, job->delete_paths, &job->error);
+    g_main_context_invoke_full (storage->context, G_PRIORITY_DEFAULT,
+        finalize_job_dispatch, job, (GDestroyNotify) finalize_job_free);
+    return;
+  }
+  path = g_build_filename (storage->root, job->relpath, NULL);
+  folder = g_path_get_dirname (path);
   if (!dvr_file_hash_and_sync (path, &job->sha256, &job->bytes, &job->error) ||
       !dvr_fsync_directory (folder, &job->error) ||
       (job->probe && !dvr_media_probe_segment (path, &job->media, &job->error))) {
@@ -225,4 +242,86 @@ dvr_storage_set_after_finalize (DvrStorage *storage, DvrStorageIdleFunc func,
 {
   storage->after_finalize = func;
   storage->after_finalize_data = user_data;
+}
+
+/* A path we may delete: relative, inside the root, no "..". */
+static gboolean
+storage_path_is_safe (const gchar *relpath)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (relpath == NULL || *relpath == '\0' || g_path_is_absolute (relpath))
+    return FALSE;
+  parts = g_strsplit (relpath, "/", -1);
+  for (guint i = 0; parts[i] != NULL; i++) {
+    if (g_str_equal (parts[i], "..") || g_str_equal (parts[i], "."))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+GPtrArray *
+dvr_storage_delete (DvrStorage *storage, GPtrArray *relpaths, GError **error)
+{
+  g_autoptr (GPtrArray) unlinked = g_ptr_array_new ();
+  g_autoptr (GPtrArray) deleted = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) folders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) failed_folders = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer folder;
+
+  for (guint i = 0; i < relpaths->len; i++) {
+    const gchar *relpath = g_ptr_array_index (relpaths, i);
+    g_autofree gchar *path = NULL;
+
+    if (!storage_path_is_safe (relpath)) {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+            "delete %s: not a path inside the storage", relpath);
+      continue;
+    }
+    path = g_build_filename (storage->root, relpath, NULL);
+    /* Gone already (a crash after the unlink, before the row was dropped)
+     * counts as deleted. */
+    if (unlink (path) < 0 && errno != ENOENT) {
+      int e = errno;
+      if (error != NULL && *error == NULL)
+        dvr_set_error_from_errno (error, e, "delete", path);
+      continue;
+    }
+    g_ptr_array_add (unlinked, (gpointer) relpath);
+    g_hash_table_add (folders, g_path_get_dirname (path));
+  }
+  /* The unlinks are durable (and, on ext4, their blocks free) once each
+   * folder is synced; only then may the garbage rows go. */
+  g_hash_table_iter_init (&iter, folders);
+  while (g_hash_table_iter_next (&iter, &folder, NULL)) {
+    g_autoptr (GError) local_error = NULL;
+    if (!dvr_fsync_directory (folder, &local_error) && !g_error_matches (local_error,
+            G_IO_ERROR, G_IO_ERROR_NOT_FOUND)) {
+      g_hash_table_add (failed_folders, folder);
+      if (error != NULL && *error == NULL)
+        g_propagate_error (error, g_steal_pointer (&local_error));
+    }
+  }
+  for (guint i = 0; i < unlinked->len; i++) {
+    const gchar *relpath = g_ptr_array_index (unlinked, i);
+    g_autofree gchar *path = g_build_filename (storage->root, relpath, NULL);
+    g_autofree gchar *parent = g_path_get_dirname (path);
+    if (!g_hash_table_contains (failed_folders, parent))
+      g_ptr_array_add (deleted, g_strdup (relpath));
+  }
+  return g_steal_pointer (&deleted);
+}
+
+void
+dvr_storage_delete_async (DvrStorage *storage, GPtrArray *relpaths,
+    DvrStorageDeleteFunc func, gpointer user_data)
+{
+  FinalizeJob *job = g_new0 (FinalizeJob, 1);
+  job->storage = storage;
+  job->delete_paths = g_ptr_array_ref (relpaths);
+  job->delete_func = func;
+  job->user_data = user_data;
+  g_thread_pool_push (storage->pool, job, NULL);
 }

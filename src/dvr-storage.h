@@ -83,4 +83,25 @@ void dvr_storage_set_after_finalize (DvrStorage *storage,
                                      DvrStorageIdleFunc func,
                                      gpointer user_data);
 
+/* Deletion (the unlink step of docs/events.md's garbage): unlinks each of
+ * @relpaths (element-type utf8, relative to the root; a file already gone
+ * counts as deleted; anything absolute or with ".." is refused), then
+ * fsyncs each folder touched once.  Returns the relpaths that are gone for
+ * good (unlinked and their folder synced), whose garbage rows may now be
+ * dropped; @error holds the first failure, if any, even when some were
+ * deleted.  Disk-bound: at startup, or on the storage thread through
+ * dvr_storage_delete_async(). */
+GPtrArray *dvr_storage_delete (DvrStorage *storage, GPtrArray *relpaths, GError **error);
+
+/* @deleted: element-type utf8, borrowed; @error: the first failure or NULL. */
+typedef void (*DvrStorageDeleteFunc) (GPtrArray *deleted,
+                                      const GError *error,
+                                      gpointer user_data);
+/* dvr_storage_delete() on the storage thread, in order with the
+ * finalizations; @func runs on the main context that created @storage. */
+void dvr_storage_delete_async (DvrStorage *storage,
+                               GPtrArray *relpaths,
+                               DvrStorageDeleteFunc func,
+                               gpointer user_data);
+
 G_END_DECLS

@@ -884,8 +884,8 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
   /* Read-write: migrated in place, every row kept, the new column NULL. */
   catalog = dvr_catalog_open (f->path, FALSE, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 2);
-  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 2);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, DVR_CATALOG_SCHEMA_VERSION);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, DVR_CATALOG_SCHEMA_VERSION);
   g_assert_cmpint (raw_query_int (f->path,
       "SELECT count(*) FROM segments WHERE clock_offset_ns IS NULL"), ==, 1);
   assert_v1_rows (catalog);
