@@ -38,6 +38,8 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define GROUP_CAMERA_PREFIX "camera"
 #define GROUP_SIGNAL_PREFIX "signal"
 #define GROUP_GPS "gps"
+#define GROUP_EVENTS "events"
+#define GROUP_RETENTION "retention"
 
 #define DEFAULT_UNIT_ID "dvr"
 #define DEFAULT_SEGMENT_NS (10 * DVR_NSEC_PER_SEC)
@@ -54,6 +56,11 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define DEFAULT_BITRATE_KBPS 4000
 #define DEFAULT_GPSD "localhost:2947"
 #define DEFAULT_CLOCK_OFFSET_THRESHOLD_NS (2 * DVR_NSEC_PER_SEC)
+#define DEFAULT_PRE_EVENT_NS (30 * DVR_NSEC_PER_SEC)
+#define DEFAULT_POST_EVENT_NS (30 * DVR_NSEC_PER_SEC)
+#define DEFAULT_MAX_EVENT_NS 0
+#define DEFAULT_MIN_FREE_FRACTION 0.05
+#define DEFAULT_MAX_SWEEP_FRACTION 0.10
 
 #define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
 #define SEGMENT_MAX_NS (3600 * DVR_NSEC_PER_SEC)
@@ -72,6 +79,11 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define KEYFRAME_INTERVAL_MAX 1000
 #define CLOCK_OFFSET_THRESHOLD_MIN_NS (100 * DVR_NSEC_PER_MSEC)
 #define CLOCK_OFFSET_THRESHOLD_MAX_NS (86400 * DVR_NSEC_PER_SEC)
+#define EVENT_TIME_MAX_NS (86400 * DVR_NSEC_PER_SEC)
+#define MAX_EVENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
+/* Twice dvr-retention's reserve, so that sweeping starts well before
+ * recording stops for lack of space. */
+#define MIN_FREE_MIN_BYTES (G_GUINT64_CONSTANT (32) * 1024 * 1024)
 #define UNIT_ID_MAX_LENGTH 64
 #define CAMERA_NAME_MAX_LENGTH 32
 
@@ -89,7 +101,11 @@ static const gchar *const recorder_keys[] = {
 
 static const gchar *const gps_keys[] = { "gpsd", "clock-offset-threshold", NULL };
 
-static const gchar *const signal_keys[] = { "source", NULL };
+static const gchar *const signal_keys[] = { "source", "action", NULL };
+
+static const gchar *const events_keys[] = { "pre-event", "post-event", "max-duration", NULL };
+
+static const gchar *const retention_keys[] = { "min-free", "max-sweep", NULL };
 
 /* Indexed by DvrSpeedUnits. */
 static const gchar *const speed_units[] = { "kmh", "mph", NULL };
@@ -97,9 +113,18 @@ static const gchar *const speed_units[] = { "kmh", "mph", NULL };
 /* Indexed by DvrSignalSource. */
 static const gchar *const signal_sources[] = { "control", NULL };
 
-/* A vehicle's usual inputs, when the file names none. */
-static const gchar *const default_signals[] = {
-  "ignition", "lightbar", "siren", "brake", "door", "aux", NULL
+/* A vehicle's usual inputs, when the file names none.  Emergency lights
+ * and siren on are what an incident looks like, so they record. */
+static const struct {
+  const gchar *name;
+  DvrTriggerAction action;
+} default_signals[] = {
+  { "ignition", DVR_TRIGGER_ACTION_SENSOR_ONLY },
+  { "lightbar", DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE },
+  { "siren", DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE },
+  { "brake", DVR_TRIGGER_ACTION_SENSOR_ONLY },
+  { "door", DVR_TRIGGER_ACTION_SENSOR_ONLY },
+  { "aux", DVR_TRIGGER_ACTION_SENSOR_ONLY },
 };
 
 static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
@@ -107,7 +132,7 @@ static const gchar *const control_keys[] = { "socket", "socket-mode", NULL };
 static const gchar *const camera_keys[] = {
   "source", "width", "height", "framerate", "record", "encoder", "bitrate",
   "keyframe-interval", "pattern", "mjpeg", "power-line-frequency", "exposure",
-  "white-balance", "brightness", "watermark", NULL
+  "white-balance", "brightness", "watermark", "events", "pre-event", "post-event", NULL
 };
 
 static const gchar *const booleans[] = { "false", "true", NULL };
@@ -169,6 +194,8 @@ typedef struct {
   GHashTable *group_index;    /* canonical name -> ScanGroup borrowed from groups */
   GKeyFile *key_file;
   DvrConfig *config;          /* being filled; owned by the caller */
+  gint64 pre_event_ns;        /* [events] defaults, for cameras that set none */
+  gint64 post_event_ns;
 } ConfigParser;
 
 static void
@@ -614,11 +641,16 @@ parse_uint (const gchar *text, guint64 max, guint64 *value_out)
   if (*text == '\0')
     return FALSE;
   for (const gchar *p = text; *p != '\0'; p++) {
+    guint64 digit;
+
     if (!g_ascii_isdigit (*p))
       return FALSE;
-    value = value * 10 + (guint64) (*p - '0');
-    if (value > max)
+    digit = (guint64) (*p - '0');
+    /* Checked before it is computed, so that a @max near G_MAXUINT64
+     * cannot wrap. */
+    if (value > max / 10 || digit > max - value * 10)
       return FALSE;
+    value = value * 10 + digit;
   }
   *value_out = value;
   return TRUE;
@@ -645,6 +677,50 @@ parse_seconds (const gchar *text, gint64 *ns_out)
       fraction *= 10;
   }
   *ns_out = (gint64) whole * DVR_NSEC_PER_SEC + (gint64) fraction;
+  return TRUE;
+}
+
+/* "5%", "2.5%": a percentage, as a fraction of one.  The number has the
+ * form of a time, so parse_seconds() reads it exactly, in billionths. */
+static gboolean
+parse_percent (const gchar *text, gdouble *fraction_out)
+{
+  gsize length = strlen (text);
+  g_autofree gchar *number = NULL;
+  gint64 billionths;
+
+  if (length == 0 || text[length - 1] != '%')
+    return FALSE;
+  number = g_strchomp (g_strndup (text, length - 1));
+  if (!parse_seconds (number, &billionths))
+    return FALSE;
+  *fraction_out = (gdouble) billionths / 1e11;
+  return TRUE;
+}
+
+/* "1073741824", "512M", "2G": bytes, or a whole number with a binary
+ * suffix K, M, G or T (1K = 1024, either case). */
+static gboolean
+parse_size (const gchar *text, guint64 *bytes_out)
+{
+  static const gchar suffixes[] = "KMGT";
+  gsize length = strlen (text);
+  g_autofree gchar *number = NULL;
+  const gchar *suffix;
+  guint shift = 0;
+  guint64 value;
+
+  if (length == 0)
+    return FALSE;
+  suffix = strchr (suffixes, g_ascii_toupper (text[length - 1]));
+  if (suffix != NULL && *suffix != '\0') {
+    shift = 10 * (guint) (suffix - suffixes + 1);
+    length--;
+  }
+  number = g_strndup (text, length);
+  if (!parse_uint (number, G_MAXUINT64 >> shift, &value))
+    return FALSE;
+  *bytes_out = value << shift;
   return TRUE;
 }
 
@@ -1123,6 +1199,22 @@ parse_camera (ConfigParser *parser,
                  KEYFRAME_INTERVAL_MAX, &camera->keyframe_interval, error))
     return FALSE;
 
+  {
+    guint events = 1;
+    if (!get_choice (parser, group, "events", booleans, &events, error))
+      return FALSE;
+    camera->events = events == 1;
+  }
+  /* -1 until resolved: [events] may come after the cameras, so its
+   * defaults fill in once every group is parsed (parse_groups). */
+  camera->pre_event_ns = -1;
+  camera->post_event_ns = -1;
+  if (!get_seconds (parser, group, "pre-event", 0, EVENT_TIME_MAX_NS, &camera->pre_event_ns,
+                    &line, error) ||
+      !get_seconds (parser, group, "post-event", 0, EVENT_TIME_MAX_NS, &camera->post_event_ns,
+                    &line, error))
+    return FALSE;
+
   if (!lookup_value (parser, group, "pattern", &pattern, &line, error))
     return FALSE;
   if (camera->kind == DVR_SOURCE_KIND_TEST) {
@@ -1171,10 +1263,103 @@ parse_gps (ConfigParser *parser, const ScanGroup *group, GError **error)
 }
 
 static gboolean
+parse_events (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  g_autofree gchar *max_duration = NULL;
+  guint line;
+  gint64 ns;
+
+  warn_unknown_keys (parser, group, events_keys);
+  if (!get_seconds (parser, group, "pre-event", 0, EVENT_TIME_MAX_NS, &parser->pre_event_ns,
+                    &line, error) ||
+      !get_seconds (parser, group, "post-event", 0, EVENT_TIME_MAX_NS, &parser->post_event_ns,
+                    &line, error))
+    return FALSE;
+
+  /* 0 means no limit; a limit under a second is a mistake, not a wish. */
+  if (!lookup_value (parser, group, "max-duration", &max_duration, &line, error))
+    return FALSE;
+  if (max_duration != NULL) {
+    if (!parse_seconds (max_duration, &ns) || (ns != 0 && ns < MAX_EVENT_MIN_NS) ||
+        ns > EVENT_TIME_MAX_NS) {
+      g_autofree gchar *min_text = format_seconds (MAX_EVENT_MIN_NS);
+      g_autofree gchar *max_text = format_seconds (EVENT_TIME_MAX_NS);
+      g_autofree gchar *what = g_strdup_printf ("0 (no limit) or seconds between %s and %s",
+                                                min_text, max_text);
+      return set_expected_error (error, parser, line, GROUP_EVENTS, "max-duration", what,
+                                 max_duration);
+    }
+    parser->config->max_event_ns = ns;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_retention (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *min_free = NULL;
+  g_autofree gchar *max_sweep = NULL;
+  guint line;
+
+  warn_unknown_keys (parser, group, retention_keys);
+
+  if (!lookup_value (parser, group, "min-free", &min_free, &line, error))
+    return FALSE;
+  if (min_free != NULL) {
+    guint64 bytes = 0;
+    gdouble fraction = 0.0;
+    gboolean valid;
+
+    if (g_str_has_suffix (min_free, "%"))
+      valid = parse_percent (min_free, &fraction) && fraction > 0.0 && fraction < 1.0;
+    else
+      valid = parse_size (min_free, &bytes) && bytes >= MIN_FREE_MIN_BYTES;
+    if (!valid)
+      return set_expected_error (error, parser, line, GROUP_RETENTION, "min-free",
+                                 "a size of at least 32M (bytes, or with a suffix K, M, G or T; "
+                                 "1K = 1024) or a percentage of the drive above 0 and below "
+                                 "100, such as 2G or 5%", min_free);
+    config->min_free_bytes = bytes;
+    config->min_free_fraction = fraction;
+  }
+
+  if (!lookup_value (parser, group, "max-sweep", &max_sweep, &line, error))
+    return FALSE;
+  if (max_sweep != NULL) {
+    gdouble fraction;
+
+    if (!parse_percent (max_sweep, &fraction) || fraction <= 0.0 || fraction > 1.0)
+      return set_expected_error (error, parser, line, GROUP_RETENTION, "max-sweep",
+                                 "a percentage of the drive above 0 and at most 100, such as 10%",
+                                 max_sweep);
+    config->max_sweep_fraction = fraction;
+  }
+  return TRUE;
+}
+
+/* "one of sensor-only, start-event, ...", from dvr-events' own names. */
+static gchar *
+format_trigger_actions (void)
+{
+  GString *list = g_string_new ("one of ");
+
+  for (gint action = DVR_TRIGGER_ACTION_SENSOR_ONLY; action <= DVR_TRIGGER_ACTION_STOP_EVENT;
+       action++) {
+    if (action != DVR_TRIGGER_ACTION_SENSOR_ONLY)
+      g_string_append (list, ", ");
+    g_string_append (list, dvr_trigger_action_to_string ((DvrTriggerAction) action));
+  }
+  return g_string_free (list, FALSE);
+}
+
+static gboolean
 parse_signal (ConfigParser *parser, const ScanGroup *group, const gchar *name, GError **error)
 {
   DvrSignalConfig *signal;
+  g_autofree gchar *action = NULL;
   guint source = 0;
+  guint line;
 
   if (!is_camera_name (name)) {
     g_autofree gchar *quoted = quote_text (name);
@@ -1190,6 +1375,16 @@ parse_signal (ConfigParser *parser, const ScanGroup *group, const gchar *name, G
   if (!get_choice (parser, group, "source", signal_sources, &source, error))
     return FALSE;
   signal->source = (DvrSignalSource) source;
+
+  /* A signal named in the file does nothing to recording unless told to,
+   * even lightbar: the file says what this vehicle's wiring means. */
+  signal->action = DVR_TRIGGER_ACTION_SENSOR_ONLY;
+  if (!lookup_value (parser, group, "action", &action, &line, error))
+    return FALSE;
+  if (action != NULL && !dvr_trigger_action_from_string (action, &signal->action)) {
+    g_autofree gchar *what = format_trigger_actions ();
+    return set_expected_error (error, parser, line, group->name, "action", what, action);
+  }
   return TRUE;
 }
 
@@ -1220,6 +1415,12 @@ parse_groups (ConfigParser *parser, GError **error)
     } else if (g_str_equal (group->canonical, GROUP_CONTROL)) {
       if (!parse_control (parser, group, error))
         return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_EVENTS)) {
+      if (!parse_events (parser, group, error))
+        return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_RETENTION)) {
+      if (!parse_retention (parser, group, error))
+        return FALSE;
     } else {
       add_warning (parser, group->line, group->name, NULL, "unknown group, ignored");
     }
@@ -1230,11 +1431,19 @@ parse_groups (ConfigParser *parser, GError **error)
   if (camera_count == 0)
     return set_error_at (error, DVR_CONFIG_ERROR_NO_CAMERA, parser, 0, NULL, NULL,
                          "no [camera NAME] group, expected at least one camera");
+  for (guint i = 0; i < parser->config->cameras->len; i++) {
+    DvrCameraConfig *camera = g_ptr_array_index (parser->config->cameras, i);
+    if (camera->pre_event_ns < 0)
+      camera->pre_event_ns = parser->pre_event_ns;
+    if (camera->post_event_ns < 0)
+      camera->post_event_ns = parser->post_event_ns;
+  }
   if (parser->config->signals->len == 0) {
-    for (guint i = 0; default_signals[i] != NULL; i++) {
+    for (guint i = 0; i < G_N_ELEMENTS (default_signals); i++) {
       DvrSignalConfig *signal = g_new0 (DvrSignalConfig, 1);
-      signal->name = g_strdup (default_signals[i]);
+      signal->name = g_strdup (default_signals[i].name);
       signal->source = DVR_SIGNAL_SOURCE_CONTROL;
+      signal->action = default_signals[i].action;
       g_ptr_array_add (parser->config->signals, signal);
     }
   }
@@ -1259,6 +1468,9 @@ dvr_config_new (const gchar *path)
   config->gpsd_host = g_strndup (DEFAULT_GPSD, strcspn (DEFAULT_GPSD, ":"));
   config->gpsd_port = g_strdup (strchr (DEFAULT_GPSD, ':') + 1);
   config->clock_offset_threshold_ns = DEFAULT_CLOCK_OFFSET_THRESHOLD_NS;
+  config->max_event_ns = DEFAULT_MAX_EVENT_NS;
+  config->min_free_fraction = DEFAULT_MIN_FREE_FRACTION;
+  config->max_sweep_fraction = DEFAULT_MAX_SWEEP_FRACTION;
   config->warnings = g_ptr_array_new_with_free_func (g_free);
   return config;
 }
@@ -1284,8 +1496,13 @@ dvr_config_load_data (const gchar *data,
     length = strlen (data);
 
   config = dvr_config_new (display_name);
+  config->checksum = g_compute_checksum_for_data (G_CHECKSUM_SHA256,
+                                                  (const guchar *) (data != NULL ? data : ""),
+                                                  length);
   parser.display_name = display_name;
   parser.config = config;
+  parser.pre_event_ns = DEFAULT_PRE_EVENT_NS;
+  parser.post_event_ns = DEFAULT_POST_EVENT_NS;
   parser.groups = g_ptr_array_new_with_free_func ((GDestroyNotify) scan_group_free);
   parser.group_index = g_hash_table_new (g_str_hash, g_str_equal);
   parser.key_file = g_key_file_new ();
@@ -1422,6 +1639,7 @@ dvr_config_free (DvrConfig *config)
   g_free (config->control_socket);
   g_free (config->gpsd_host);
   g_free (config->gpsd_port);
+  g_free (config->checksum);
   g_clear_pointer (&config->cameras, g_ptr_array_unref);
   g_clear_pointer (&config->signals, g_ptr_array_unref);
   g_clear_pointer (&config->warnings, g_ptr_array_unref);

@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "dvr-events.h"
+
 G_BEGIN_DECLS
 
 #define DVR_CONFIG_ERROR (dvr_config_error_quark ())
@@ -56,6 +58,9 @@ typedef struct {
   gboolean watermark;   /* burn time, unit, camera, speed, signals into encoded video */
   guint bitrate_kbps;   /* encoder target, kbit/s */
   guint keyframe_interval; /* frames between keyframes when encoding */
+  gboolean events;      /* takes part in events ([camera] events), default TRUE */
+  gint64 pre_event_ns;  /* [camera] pre-event, else [events] pre-event, s -> ns */
+  gint64 post_event_ns; /* [camera] post-event, else [events] post-event, s -> ns */
   guint index;          /* position in the file, 0-based */
 } DvrCameraConfig;
 
@@ -71,6 +76,8 @@ typedef enum {
 typedef struct {
   gchar *name;              /* from "[signal NAME]": [a-z0-9_-], 1..32 chars */
   DvrSignalSource source;
+  DvrTriggerAction action;  /* [signal] action; default sensor-only, but
+                             * record-while-active for lightbar and siren */
 } DvrSignalConfig;
 
 typedef struct {
@@ -87,6 +94,11 @@ typedef struct {
   gchar *gpsd_host;         /* [gps] gpsd host; NULL for gpsd = none */
   gchar *gpsd_port;
   gint64 clock_offset_threshold_ns; /* [gps] clock-offset-threshold, s -> ns */
+  gint64 max_event_ns;      /* [events] max-duration, s -> ns; 0 = none */
+  guint64 min_free_bytes;   /* [retention] min-free as a size; 0 if given as % */
+  gdouble min_free_fraction;/* [retention] min-free as a fraction of the drive; 0 if a size */
+  gdouble max_sweep_fraction; /* [retention] max-sweep, fraction of the drive, (0, 1] */
+  gchar *checksum;          /* SHA-256 (hex) of the text parsed, for the audit log */
   GPtrArray *cameras;       /* element-type DvrCameraConfig, file order */
   GPtrArray *signals;       /* element-type DvrSignalConfig, file order (defaults if none) */
   GPtrArray *warnings;      /* element-type utf8: unknown keys and groups, one line each */

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "dvr-daemon.h"
+#include "dvr-daemon-private.h"
 
 #include <errno.h>
 #include <math.h>
@@ -27,41 +28,6 @@
 
 /* How often the day folders for today and tomorrow are made sure of. */
 #define DAY_FOLDER_INTERVAL_S 600
-
-typedef struct {
-  DvrDaemon *daemon;
-  DvrPipeline *pipeline;
-  const DvrCameraConfig *config;
-  gint64 open_gap_id;        /* 0 when no gap is open */
-  guint write_failures;
-} DvrCamera;
-
-struct _DvrDaemon {
-  DvrConfig *config;
-  DvrStorage *storage;
-  DvrCatalog *catalog;
-  DvrCatalog *checkpoint_catalog;  /* storage thread only */
-  DvrControl *control;
-  DvrSignals *signals;
-  DvrGps *gps;                     /* NULL with [gps] gpsd = none */
-  DvrGpsFix last_fix;              /* mode 0 until gpsd gives one */
-  gboolean gps_connected;
-  GArray *gps_batch;               /* DvrGpsFix not yet in the catalog */
-  guint gps_flush_source;
-  gboolean clock_offset_exceeded;  /* |GPS - system clock| > threshold */
-  GPtrArray *cameras;              /* DvrCamera* */
-  gint64 run_id;
-  gint64 start_mono_ns;
-  DvrClockSource clock_source;
-  guint day_folder_source;
-
-  guint pending_finalize;          /* segments between "closed" and their row */
-  gboolean stopping;
-  gboolean stop_forced;
-  guint stop_deadline_source;
-  GSourceFunc stop_done;
-  gpointer stop_done_data;
-};
 
 typedef struct {
   DvrCamera *camera;
@@ -127,6 +93,7 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
     if (!dvr_catalog_add_segment (daemon->catalog, pending->segment, &local_error))
       g_warning ("camera %s: catalog: %s", camera->config->name, local_error->message);
     camera_save_counters (camera);
+    dvr_daemon_events_segment_added (daemon);
   }
   dvr_segment_free (pending->segment);
   g_free (pending);
@@ -269,8 +236,8 @@ name_segment (const gchar *camera, guint seq, gint64 start_utc_ns, gpointer user
   return dvr_storage_build_segment_path (camera, start_utc_ns, daemon->run_id, seq);
 }
 
-static void
-json_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns)
+void
+dvr_daemon_json_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns)
 {
   json_builder_set_member_name (b, member);
   if (utc_ns < 0) {
@@ -281,8 +248,8 @@ json_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns)
   }
 }
 
-static void
-json_add_string_or_null (JsonBuilder *b, const gchar *member, const gchar *value)
+void
+dvr_daemon_json_add_string_or_null (JsonBuilder *b, const gchar *member, const gchar *value)
 {
   json_builder_set_member_name (b, member);
   if (value != NULL)
@@ -318,6 +285,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   json_builder_add_string_value (b, dvr_clock_source_to_string (daemon->clock_source));
 
   build_gps_status (daemon, b);
+  dvr_daemon_events_build_status (daemon, b);
   json_builder_set_member_name (b, "signals");
   json_builder_begin_array (b);
   for (guint i = 0; i < dvr_signals_get_count (daemon->signals); i++) {
@@ -326,7 +294,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
     json_builder_add_string_value (b, dvr_signals_get_name (daemon->signals, i));
     json_builder_set_member_name (b, "value");
     json_builder_add_boolean_value (b, dvr_signals_get_value (daemon->signals, i));
-    json_add_time (b, "changed", dvr_signals_get_changed_utc_ns (daemon->signals, i));
+    dvr_daemon_json_add_time (b, "changed", dvr_signals_get_changed_utc_ns (daemon->signals, i));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
@@ -343,7 +311,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
     json_builder_add_string_value (b, camera->config->source);
     json_builder_set_member_name (b, "state");
     json_builder_add_string_value (b, dvr_pipeline_state_to_string (dvr_pipeline_get_state (p)));
-    json_add_string_or_null (b, "segment", dvr_pipeline_get_segment (p));
+    dvr_daemon_json_add_string_or_null (b, "segment", dvr_pipeline_get_segment (p));
     json_builder_set_member_name (b, "segment_frames");
     json_builder_add_int_value (b, (gint64) dvr_pipeline_get_segment_frames (p));
     json_builder_set_member_name (b, "frames_in");
@@ -356,10 +324,10 @@ dvr_daemon_build_status (DvrDaemon *daemon)
     json_builder_add_int_value (b, dvr_pipeline_get_restarts (p));
     json_builder_set_member_name (b, "write_failures");
     json_builder_add_int_value (b, camera->write_failures);
-    json_add_string_or_null (b, "last_error", dvr_pipeline_get_last_error (p));
-    json_add_string_or_null (b, "capture", dvr_pipeline_get_capture (p));
-    json_add_string_or_null (b, "watermark", dvr_pipeline_get_watermark (p));
-    json_add_string_or_null (b, "control_error", dvr_pipeline_get_control_error (p));
+    dvr_daemon_json_add_string_or_null (b, "last_error", dvr_pipeline_get_last_error (p));
+    dvr_daemon_json_add_string_or_null (b, "capture", dvr_pipeline_get_capture (p));
+    dvr_daemon_json_add_string_or_null (b, "watermark", dvr_pipeline_get_watermark (p));
+    dvr_daemon_json_add_string_or_null (b, "control_error", dvr_pipeline_get_control_error (p));
     json_builder_set_member_name (b, "gaps");
     json_builder_begin_array (b);
     for (guint j = 0; gaps != NULL && j < gaps->len; j++) {
@@ -367,8 +335,8 @@ dvr_daemon_build_status (DvrDaemon *daemon)
       if (gap->run_id != daemon->run_id || g_strcmp0 (gap->camera, camera->config->name) != 0)
         continue;
       json_builder_begin_object (b);
-      json_add_time (b, "start", gap->start_utc_ns);
-      json_add_time (b, "end", gap->end_utc_ns);
+      dvr_daemon_json_add_time (b, "start", gap->start_utc_ns);
+      dvr_daemon_json_add_time (b, "end", gap->end_utc_ns);
       json_builder_set_member_name (b, "reason");
       json_builder_add_string_value (b, gap->reason);
       json_builder_end_object (b);
@@ -498,7 +466,7 @@ build_gps_status (DvrDaemon *daemon, JsonBuilder *b)
   }
   json_builder_set_member_name (b, "mode");
   json_builder_add_int_value (b, fix->mode);
-  json_add_time (b, "time", fix->time_ns != G_MININT64 ? fix->time_ns : -1);
+  dvr_daemon_json_add_time (b, "time", fix->time_ns != G_MININT64 ? fix->time_ns : -1);
   json_add_double_or_null (b, "lat", fix->mode >= DVR_GPS_MODE_2D ? fix->lat : NAN);
   json_add_double_or_null (b, "lon", fix->mode >= DVR_GPS_MODE_2D ? fix->lon : NAN);
   json_add_double_or_null (b, "speed", fix->mode >= DVR_GPS_MODE_2D ? fix->speed : NAN);
@@ -515,7 +483,7 @@ build_gps_status (DvrDaemon *daemon, JsonBuilder *b)
   json_builder_add_int_value (b, (gint64) counters.time_jumps);
   json_builder_set_member_name (b, "reconnects");
   json_builder_add_int_value (b, counters.reconnects);
-  json_add_string_or_null (b, "last_error", dvr_gps_get_last_error (daemon->gps));
+  dvr_daemon_json_add_string_or_null (b, "last_error", dvr_gps_get_last_error (daemon->gps));
   json_add_double_or_null (b, "clock_offset_s",
       offset != G_MININT64 ? (gdouble) offset / DVR_NSEC_PER_SEC : NAN);
   json_builder_set_member_name (b, "clock_offset_exceeded");
@@ -605,6 +573,7 @@ signal_changed (DvrDaemon *daemon, const gchar *name, gboolean value, gint64 utc
   g_message ("signal %s %s (%s)", name, value ? "on" : "off", source);
   daemon_store_signal_change (daemon, name, value, utc_ns, mono_ns, source);
   daemon_push_signals (daemon);
+  dvr_daemon_events_signal (daemon, name, value, utc_ns);
 }
 
 /* {"cmd":"signal","name":"lightbar","value":true}: sets a signal whose
@@ -662,7 +631,12 @@ static JsonNode *
 control_handler (const gchar *command, JsonObject *request, gpointer user_data, GError **error)
 {
   DvrDaemon *daemon = user_data;
+  gboolean handled = FALSE;
+  JsonNode *reply;
 
+  reply = dvr_daemon_events_control (daemon, command, request, &handled, error);
+  if (handled)
+    return reply;
   if (g_str_equal (command, "status"))
     return dvr_daemon_build_status (daemon);
   if (g_str_equal (command, "signal"))
@@ -676,7 +650,8 @@ control_handler (const gchar *command, JsonObject *request, gpointer user_data, 
     return json_builder_get_root (b);
   }
   g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_UNKNOWN_COMMAND,
-      "unknown command \"%s\" (known: status, signal, version)", command);
+      "unknown command \"%s\" (known: status, signal, version, event-start, event-stop, "
+      "event-mark, event-create, event-set, events, event, audit-verify)", command);
   return NULL;
 }
 
@@ -768,6 +743,9 @@ dvr_daemon_new (DvrConfig *config, GError **error)
     g_ptr_array_add (daemon->cameras, camera);
   }
 
+  if (!dvr_daemon_events_init (daemon, error))
+    return NULL;
+
   socket_folder = g_path_get_dirname (config->control_socket);
   if (!dvr_mkdir_durable (socket_folder, error))
     return NULL;
@@ -799,6 +777,7 @@ dvr_daemon_start (DvrDaemon *daemon)
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     dvr_pipeline_start (camera->pipeline);
   }
+  dvr_daemon_events_start (daemon);
 }
 
 static gboolean
@@ -829,6 +808,9 @@ dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
   daemon->stop_done = done;
   daemon->stop_done_data = user_data;
   g_message ("stopping: finalizing %u cameras", daemon->cameras->len);
+  /* Before the cameras close their last segments, so that those still join
+   * a running event's post-event window. */
+  dvr_daemon_events_stop (daemon);
   daemon->stop_deadline_source = g_timeout_add (STOP_DEADLINE_MS, stop_deadline_cb, daemon);
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
@@ -857,6 +839,7 @@ dvr_daemon_free (DvrDaemon *daemon)
   g_clear_handle_id (&daemon->day_folder_source, g_source_remove);
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
   g_clear_handle_id (&daemon->gps_flush_source, g_source_remove);
+  dvr_daemon_events_free (daemon);
   if (daemon->gps != NULL) {
     g_signal_handlers_disconnect_by_data (daemon->gps, daemon);
     dvr_gps_stop (daemon->gps);

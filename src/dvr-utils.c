@@ -74,6 +74,101 @@ dvr_utc_format_iso8601 (gint64 utc_ns)
       tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
 }
 
+#define ISO8601_EXAMPLES "2026-11-28T22:30:01Z or 2026-11-28T23:30:01.250+01:00"
+
+gboolean
+dvr_utc_parse_iso8601 (const gchar *text, gint64 *utc_ns, GError **error)
+{
+  g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr (GDateTime) time = NULL;
+  const gchar *separator;
+  gint64 seconds;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (utc_ns != NULL, FALSE);
+
+  /* GLib gives a time without a zone the default zone.  The zone is the
+   * part after the time's separator: Z, or an offset with + or -. */
+  time = g_date_time_new_from_iso8601 (text, utc);
+  if (time == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" is not an ISO 8601 date and time such as " ISO8601_EXAMPLES, text);
+    return FALSE;
+  }
+  separator = strpbrk (text, "T ");
+  if (separator == NULL || strpbrk (separator + 1, "Z+-") == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" has no time zone: add Z for UTC or an offset, as in " ISO8601_EXAMPLES, text);
+    return FALSE;
+  }
+  seconds = g_date_time_to_unix (time);
+  if (seconds <= G_MININT64 / DVR_NSEC_PER_SEC || seconds >= G_MAXINT64 / DVR_NSEC_PER_SEC) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" is out of range: years 1678 to 2261 only", text);
+    return FALSE;
+  }
+  *utc_ns = seconds * DVR_NSEC_PER_SEC +
+      (gint64) g_date_time_get_microsecond (time) * (DVR_NSEC_PER_SEC / G_USEC_PER_SEC);
+  return TRUE;
+}
+
+gboolean
+dvr_parse_time_arg (const gchar *text, gint64 now_utc_ns, gint64 *utc_ns, GError **error)
+{
+  gint64 unit_ns;
+  guint64 count;
+  gsize length;
+  g_autofree gchar *digits = NULL;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  g_return_val_if_fail (utc_ns != NULL, FALSE);
+
+  if (g_strcmp0 (text, "now") == 0) {
+    *utc_ns = now_utc_ns;
+    return TRUE;
+  }
+  if (text[0] != '-') {
+    g_autoptr (GTimeZone) utc = g_time_zone_new_utc ();
+    g_autoptr (GDateTime) time = g_date_time_new_from_iso8601 (text, utc);
+
+    /* Not a date at all: say every form this takes. */
+    if (time == NULL) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+          "\"%s\" is not a time: expected ISO 8601 with Z or an offset "
+          "(" ISO8601_EXAMPLES "), now, or a time before now (-90s, -5m, -2h)", text);
+      return FALSE;
+    }
+    return dvr_utc_parse_iso8601 (text, utc_ns, error);
+  }
+
+  length = strlen (text);
+  switch (length > 2 ? text[length - 1] : '\0') {
+    case 's': unit_ns = DVR_NSEC_PER_SEC; break;
+    case 'm': unit_ns = 60 * DVR_NSEC_PER_SEC; break;
+    case 'h': unit_ns = 3600 * DVR_NSEC_PER_SEC; break;
+    default: unit_ns = 0; break;
+  }
+  digits = g_strndup (text + 1, length > 2 ? length - 2 : 0);
+  /* g_ascii_string_to_unsigned() would take a sign or blanks: digits only. */
+  for (const gchar *p = digits; unit_ns != 0 && *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      unit_ns = 0;
+  if (unit_ns == 0 ||
+      !g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64, &count, NULL)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" is not a time before now: expected -N followed by s, m or h "
+        "(-90s, -5m, -2h)", text);
+    return FALSE;
+  }
+  if (count > (guint64) (MAX (now_utc_ns, 0) / unit_ns)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "\"%s\" reaches back before 1970", text);
+    return FALSE;
+  }
+  *utc_ns = now_utc_ns - (gint64) count * unit_ns;
+  return TRUE;
+}
+
 gchar *
 dvr_utc_format_compact (gint64 utc_ns)
 {

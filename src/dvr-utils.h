@@ -26,6 +26,22 @@ gint64 dvr_monotonic_now_ns (void);
 /* "2026-11-28T19:37:31.123Z" (ISO 8601, UTC, millisecond precision).
  * Returns a newly allocated string. */
 gchar *dvr_utc_format_iso8601 (gint64 utc_ns);
+/* Parses an ISO 8601 date and time that names its zone: a Z or a numeric
+ * offset ("2026-11-28T22:30:01Z", "2026-11-28T23:30:01.250+01:00"), in any
+ * form g_date_time_new_from_iso8601() reads.  A time without a zone is
+ * refused: it would mean the local zone of whoever reads it.  Microsecond
+ * precision (finer digits are dropped).  The error (G_IO_ERROR_INVALID_ARGUMENT)
+ * quotes @text; callers prefix it with the option or member it came from. */
+gboolean dvr_utc_parse_iso8601 (const gchar *text, gint64 *utc_ns, GError **error);
+
+/* A time given on a command line: what dvr_utc_parse_iso8601() takes, or
+ * "now", or a time before @now_utc_ns: "-90s", "-5m", "-2h" (a whole number
+ * of seconds, minutes or hours).  Same errors as dvr_utc_parse_iso8601(). */
+gboolean dvr_parse_time_arg (const gchar *text,
+                             gint64 now_utc_ns,
+                             gint64 *utc_ns,
+                             GError **error);
+
 /* "20261128T193731.123Z", the compact form used in file names. */
 gchar *dvr_utc_format_compact (gint64 utc_ns);
 /* "2026-11-28", the per-day folder name. */

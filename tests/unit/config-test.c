@@ -337,6 +337,31 @@ test_config_shipped (void)
   camera = dvr_config_get_camera (config, "cabin");
   g_assert_nonnull (camera);
   g_assert_cmpstr (camera->location, ==, "/dev/dvr/cam-cabin");
+  g_assert_true (camera->events);
+  g_assert_cmpint (camera->pre_event_ns, ==, 120 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (camera->post_event_ns, ==, 30 * DVR_NSEC_PER_SEC);
+  camera = dvr_config_get_camera (config, "front");
+  g_assert_cmpint (camera->pre_event_ns, ==, 30 * DVR_NSEC_PER_SEC);
+
+  /* Lightbar and siren record, as the built-in set does. */
+  g_assert_cmpuint (config->signals->len, ==, 6);
+  for (guint i = 0; i < config->signals->len; i++) {
+    const DvrSignalConfig *signal = g_ptr_array_index (config->signals, i);
+    gboolean records = g_str_equal (signal->name, "lightbar") ||
+                       g_str_equal (signal->name, "siren");
+    g_assert_cmpint (signal->action, ==, records ? DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE :
+                                                   DVR_TRIGGER_ACTION_SENSOR_ONLY);
+  }
+  g_assert_cmpint (config->max_event_ns, ==, 0);
+  g_assert_cmpuint (config->min_free_bytes, ==, 0);
+  g_assert_cmpfloat (config->min_free_fraction, ==, 0.05);
+  g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.10);
+
+  /* The checksum is of the bytes read. */
+  {
+    g_autofree gchar *checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, rewritten, -1);
+    g_assert_cmpstr (config->checksum, ==, checksum);
+  }
 }
 
 static void
@@ -682,6 +707,226 @@ test_config_out_of_range (void)
   }
 }
 
+static const DvrSignalConfig *
+get_signal (const DvrConfig *config, const gchar *name)
+{
+  for (guint i = 0; i < config->signals->len; i++) {
+    const DvrSignalConfig *signal = g_ptr_array_index (config->signals, i);
+    if (g_str_equal (signal->name, name))
+      return signal;
+  }
+  return NULL;
+}
+
+/* [events], [retention], the cameras' event keys and signal actions. */
+static void
+test_config_events_retention (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *checksum = NULL;
+  const DvrCameraConfig *camera;
+
+  text = fixture_expand (f,
+      RECORDER
+      "[camera front]\n"
+      "source = test\n"
+      "pre-event = 10\n"
+      "[camera rear]\n"
+      "source = test\n"
+      "events = false\n"
+      "post-event = 0\n"
+      "[camera cabin]\n"
+      "source = test\n"
+      "events = true\n"
+      "[signal ignition]\n"
+      "[signal lightbar]\n"
+      "action = record-while-active\n"
+      "[signal siren]\n"
+      "action = start-event\n"
+      "[signal button]\n"
+      "action = mark\n"
+      "[signal reset]\n"
+      "action = stop-event\n"
+      "[signal brake]\n"
+      "action = sensor-only\n"
+      /* After the cameras: its defaults still reach them. */
+      "[events]\n"
+      "pre-event = 45\n"
+      "post-event = 60.5\n"
+      "max-duration = 3600\n"
+      "[retention]\n"
+      "min-free = 2G\n"
+      "max-sweep = 25%\n");
+  config = dvr_config_load_data (text, strlen (text), DISPLAY_NAME, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (config);
+  g_assert_cmpuint (config->warnings->len, ==, 0);
+
+  camera = dvr_config_get_camera (config, "front");
+  g_assert_true (camera->events);
+  g_assert_cmpint (camera->pre_event_ns, ==, 10 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (camera->post_event_ns, ==, 60500 * DVR_NSEC_PER_MSEC);
+  camera = dvr_config_get_camera (config, "rear");
+  g_assert_false (camera->events);
+  g_assert_cmpint (camera->pre_event_ns, ==, 45 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (camera->post_event_ns, ==, 0);
+  camera = dvr_config_get_camera (config, "cabin");
+  g_assert_true (camera->events);
+  g_assert_cmpint (camera->pre_event_ns, ==, 45 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (camera->post_event_ns, ==, 60500 * DVR_NSEC_PER_MSEC);
+
+  g_assert_cmpint (config->max_event_ns, ==, 3600 * DVR_NSEC_PER_SEC);
+  g_assert_cmpuint (config->min_free_bytes, ==, G_GUINT64_CONSTANT (2) << 30);
+  g_assert_cmpfloat (config->min_free_fraction, ==, 0.0);
+  g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.25);
+
+  g_assert_cmpuint (config->signals->len, ==, 6);
+  /* Named in the file without an action: sensor-only, whatever the name. */
+  g_assert_cmpint (get_signal (config, "ignition")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+  g_assert_cmpint (get_signal (config, "lightbar")->action, ==,
+                   DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE);
+  g_assert_cmpint (get_signal (config, "siren")->action, ==, DVR_TRIGGER_ACTION_START_EVENT);
+  g_assert_cmpint (get_signal (config, "button")->action, ==, DVR_TRIGGER_ACTION_MARK);
+  g_assert_cmpint (get_signal (config, "reset")->action, ==, DVR_TRIGGER_ACTION_STOP_EVENT);
+  g_assert_cmpint (get_signal (config, "brake")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+
+  checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, text, -1);
+  g_assert_cmpstr (config->checksum, ==, checksum);
+  g_assert_cmpuint (strlen (config->checksum), ==, 64);
+}
+
+static void
+test_config_events_retention_defaults (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(DvrConfig) other = NULL;
+  g_autoptr(DvrConfig) named = NULL;
+  const DvrCameraConfig *camera;
+
+  config = fixture_load (f, RECORDER "[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  camera = dvr_config_get_camera (config, "c");
+  g_assert_true (camera->events);
+  g_assert_cmpint (camera->pre_event_ns, ==, 30 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (camera->post_event_ns, ==, 30 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (config->max_event_ns, ==, 0);
+  g_assert_cmpuint (config->min_free_bytes, ==, 0);
+  g_assert_cmpfloat (config->min_free_fraction, ==, 0.05);
+  g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.10);
+
+  /* The built-in signals: lightbar and siren record while on. */
+  g_assert_cmpuint (config->signals->len, ==, 6);
+  g_assert_cmpint (get_signal (config, "ignition")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+  g_assert_cmpint (get_signal (config, "lightbar")->action, ==,
+                   DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE);
+  g_assert_cmpint (get_signal (config, "siren")->action, ==,
+                   DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE);
+  g_assert_cmpint (get_signal (config, "brake")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+  g_assert_cmpint (get_signal (config, "door")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+  g_assert_cmpint (get_signal (config, "aux")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+
+  /* A file that names its signals gets no built-in action. */
+  named = fixture_load (f, RECORDER "[signal lightbar]\n[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (named->signals->len, ==, 1);
+  g_assert_cmpint (get_signal (named, "lightbar")->action, ==, DVR_TRIGGER_ACTION_SENSOR_ONLY);
+
+  /* One byte more, another checksum. */
+  other = fixture_load (f, RECORDER "[camera c]\nsource = test\n\n", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (config->checksum);
+  g_assert_cmpstr (config->checksum, !=, other->checksum);
+}
+
+typedef struct {
+  const gchar *value;
+  guint64 bytes;
+  gdouble fraction;
+} MinFreeCase;
+
+static void
+test_config_min_free (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  const MinFreeCase cases[] = {
+    { "512M", G_GUINT64_CONSTANT (512) << 20, 0.0 },
+    { "1073741824", G_GUINT64_CONSTANT (1) << 30, 0.0 },
+    { "33554432", G_GUINT64_CONSTANT (32) << 20, 0.0 },
+    { "32M", G_GUINT64_CONSTANT (32) << 20, 0.0 },
+    { "32768K", G_GUINT64_CONSTANT (32) << 20, 0.0 },
+    { "2g", G_GUINT64_CONSTANT (2) << 30, 0.0 },
+    { "1T", G_GUINT64_CONSTANT (1) << 40, 0.0 },
+    { "5%", 0, 0.05 },
+    { "2.5%", 0, 0.025 },
+    { "99.5%", 0, 0.995 },
+    { "0.001%", 0, 0.00001 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *text = g_strdup_printf (RECORDER "[retention]\nmin-free = %s\n"
+                                              "[camera c]\nsource = test\n", cases[i].value);
+    g_autoptr(DvrConfig) config = fixture_load (f, text, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (config->min_free_bytes, ==, cases[i].bytes);
+    g_assert_cmpfloat_with_epsilon (config->min_free_fraction, cases[i].fraction, 1e-15);
+    g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.10);
+  }
+}
+
+static void
+test_config_events_retention_bad (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  /* Lines 3 and 4: the group and the key; the camera follows. */
+  const RangeCase group_cases[] = {
+    { "[events]\npre-event = -1\n", "test.conf:4: [events] pre-event: expected seconds between 0 and 86400, got \"-1\"" },
+    { "[events]\npost-event = 86400.5\n", "test.conf:4: [events] post-event: expected seconds between 0 and 86400, got \"86400.5\"" },
+    { "[events]\npost-event = 30s\n", "test.conf:4: [events] post-event: expected seconds between 0 and 86400, got \"30s\"" },
+    { "[events]\nmax-duration = 0.5\n", "test.conf:4: [events] max-duration: expected 0 (no limit) or seconds between 1 and 86400, got \"0.5\"" },
+    { "[events]\nmax-duration = 86401\n", "test.conf:4: [events] max-duration: expected 0 (no limit) or seconds between 1 and 86400, got \"86401\"" },
+    { "[events]\nmax-duration = forever\n", "test.conf:4: [events] max-duration: expected 0 (no limit) or seconds between 1 and 86400, got \"forever\"" },
+    { "[retention]\nmin-free = abc\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"abc\"" },
+    { "[retention]\nmin-free = 16M\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"16M\"" },
+    { "[retention]\nmin-free = 33554431\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"33554431\"" },
+    { "[retention]\nmin-free = 0%\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"0%\"" },
+    { "[retention]\nmin-free = 100%\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"100%\"" },
+    { "[retention]\nmin-free = -5%\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"-5%\"" },
+    { "[retention]\nmin-free = 1.5G\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"1.5G\"" },
+    { "[retention]\nmin-free = 2GB\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"2GB\"" },
+    { "[retention]\nmin-free = 99999999999999999999\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"99999999999999999999\"" },
+    { "[retention]\nmin-free = 16777216T\n", "test.conf:4: [retention] min-free: expected a size of at least 32M (bytes, or with a suffix K, M, G or T; 1K = 1024) or a percentage of the drive above 0 and below 100, such as 2G or 5%, got \"16777216T\"" },
+    { "[retention]\nmax-sweep = 0%\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"0%\"" },
+    { "[retention]\nmax-sweep = 100.5%\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"100.5%\"" },
+    { "[retention]\nmax-sweep = 10\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"10\"" },
+    { "[retention]\nmax-sweep = 256M\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"256M\"" },
+    { "[signal lightbar]\naction = record\n", "test.conf:4: [signal lightbar] action: expected one of sensor-only, start-event, record-while-active, mark, stop-event, got \"record\"" },
+  };
+  /* After RECORDER and "[camera c]\nsource = test\n": line 5. */
+  const RangeCase camera_cases[] = {
+    { "events = yes\n", "test.conf:5: [camera c] events: expected one of false, true, got \"yes\"" },
+    { "pre-event = 86401\n", "test.conf:5: [camera c] pre-event: expected seconds between 0 and 86400, got \"86401\"" },
+    { "post-event = 1m\n", "test.conf:5: [camera c] post-event: expected seconds between 0 and 86400, got \"1m\"" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (group_cases); i++) {
+    g_autofree gchar *text = g_strconcat (RECORDER, group_cases[i].lines,
+                                          "[camera c]\nsource = test\n", NULL);
+    assert_load_fails (f, text, DVR_CONFIG_ERROR_INVALID_VALUE, group_cases[i].message);
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (camera_cases); i++) {
+    g_autofree gchar *text = g_strconcat (RECORDER "[camera c]\nsource = test\n",
+                                          camera_cases[i].lines, NULL);
+    assert_load_fails (f, text, DVR_CONFIG_ERROR_INVALID_VALUE, camera_cases[i].message);
+  }
+}
+
 static void
 test_config_unreadable (void)
 {
@@ -729,6 +974,10 @@ main (int argc, char **argv)
   g_test_add_func ("/config/unknown-key-warning", test_config_unknown_key_warning);
   g_test_add_func ("/config/gps-signals", test_config_gps_signals);
   g_test_add_func ("/config/out-of-range", test_config_out_of_range);
+  g_test_add_func ("/config/events-retention", test_config_events_retention);
+  g_test_add_func ("/config/events-retention-defaults", test_config_events_retention_defaults);
+  g_test_add_func ("/config/min-free", test_config_min_free);
+  g_test_add_func ("/config/events-retention-bad", test_config_events_retention_bad);
   g_test_add_func ("/config/unreadable", test_config_unreadable);
   g_test_add_func ("/config/to-string", test_config_to_string);
 

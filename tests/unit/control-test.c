@@ -11,6 +11,8 @@
 #include "config.h"
 
 #include "dvr-control.h"
+#include "dvr-test-util.h"
+#include "dvr-utils.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -907,6 +909,417 @@ test_free_closes (Fixture *f, gconstpointer data)
   fixture_run_client (f, closed_client, client);
 }
 
+/* ---- command-line times (dvr-utils) and dvrctl's event commands ---- */
+
+/* 2026-11-28T22:30:01Z */
+#define T0_NS (G_GINT64_CONSTANT (1795905001) * DVR_NSEC_PER_SEC)
+
+static void
+test_time_iso (void)
+{
+  static const struct {
+    const gchar *text;
+    gint64 utc_ns;
+  } cases[] = {
+    { "2026-11-28T22:30:01Z", T0_NS },
+    { "2026-11-28T22:30:01.233Z", T0_NS + 233 * DVR_NSEC_PER_MSEC },
+    { "2026-11-28T23:30:01.250+01:00", T0_NS + 250 * DVR_NSEC_PER_MSEC },
+    { "2026-11-28T17:30:01-0500", T0_NS },
+    { "2026-11-28T22:30:01-00:00", T0_NS },
+    { "2026-11-28 22:30:01Z", T0_NS },
+    { "20261128T223001Z", T0_NS },
+    /* GLib keeps microseconds: finer digits go. */
+    { "2026-11-28T22:30:01.123456789Z", T0_NS + 123456000 },
+    { "1969-12-31T23:59:59.500Z", -500 * DVR_NSEC_PER_MSEC },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(GError) error = NULL;
+    gint64 utc_ns = 0;
+
+    g_test_message ("%s", cases[i].text);
+    g_assert_true (dvr_utc_parse_iso8601 (cases[i].text, &utc_ns, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (utc_ns, ==, cases[i].utc_ns);
+    /* The relative parser takes every ISO time too, whatever "now" is. */
+    g_assert_true (dvr_parse_time_arg (cases[i].text, 0, &utc_ns, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (utc_ns, ==, cases[i].utc_ns);
+  }
+}
+
+static void
+test_time_iso_refused (void)
+{
+  static const struct {
+    const gchar *text;
+    const gchar *message;   /* a part of the error */
+  } cases[] = {
+    { "2026-11-28T22:30:01", "has no time zone" },
+    { "2026-11-28 22:30:01", "has no time zone" },
+    { "2026-11-28", "is not an ISO 8601" },
+    { "2026-11-28T22:30Z", "is not an ISO 8601" },
+    { "2026-02-30T00:00:00Z", "is not an ISO 8601" },
+    { "2026-11-28T22:30:01+25:00", "is not an ISO 8601" },
+    { " 2026-11-28T22:30:01Z", "is not an ISO 8601" },
+    { "2026-11-28T22:30:01Z ", "is not an ISO 8601" },
+    { "", "is not an ISO 8601" },
+    { "now", "is not an ISO 8601" },
+    { "-5m", "is not an ISO 8601" },
+    { "1677-01-01T00:00:00Z", "out of range" },
+    { "2263-01-01T00:00:00Z", "out of range" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(GError) error = NULL;
+    g_autofree gchar *quoted = g_strdup_printf ("\"%s\"", cases[i].text);
+    gint64 utc_ns = 42;
+
+    g_test_message ("\"%s\"", cases[i].text);
+    g_assert_false (dvr_utc_parse_iso8601 (cases[i].text, &utc_ns, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    g_assert_nonnull (strstr (error->message, quoted));
+    g_assert_nonnull (strstr (error->message, cases[i].message));
+    g_assert_cmpint (utc_ns, ==, 42);
+  }
+}
+
+static void
+test_time_relative (void)
+{
+  static const struct {
+    const gchar *text;
+    gint64 before_ns;       /* how long before now; -1: refused */
+    const gchar *message;
+  } cases[] = {
+    { "now", 0, NULL },
+    { "-0s", 0, NULL },
+    { "-90s", 90 * DVR_NSEC_PER_SEC, NULL },
+    { "-5m", 300 * DVR_NSEC_PER_SEC, NULL },
+    { "-2h", 7200 * DVR_NSEC_PER_SEC, NULL },
+    { "-007m", 420 * DVR_NSEC_PER_SEC, NULL },
+    { "NOW", -1, "is not a time: expected ISO 8601" },
+    { "yesterday", -1, "is not a time: expected ISO 8601" },
+    { "5m", -1, "is not a time: expected ISO 8601" },
+    { "+5m", -1, "is not a time: expected ISO 8601" },
+    { "2026-11-28T22:30:01", -1, "has no time zone" },
+    { "-", -1, "is not a time before now" },
+    { "-s", -1, "is not a time before now" },
+    { "-5", -1, "is not a time before now" },
+    { "-5d", -1, "is not a time before now" },
+    { "-5M", -1, "is not a time before now" },
+    { "-1.5m", -1, "is not a time before now" },
+    { "--5m", -1, "is not a time before now" },
+    { "-+5m", -1, "is not a time before now" },
+    { "- 5m", -1, "is not a time before now" },
+    { "-5 m", -1, "is not a time before now" },
+    { "-5mm", -1, "is not a time before now" },
+    { "-99999999999999999999s", -1, "is not a time before now" },
+    { "-600000h", -1, "before 1970" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autoptr(GError) error = NULL;
+    gint64 utc_ns = 42;
+
+    g_test_message ("\"%s\"", cases[i].text);
+    if (cases[i].before_ns >= 0) {
+      g_assert_true (dvr_parse_time_arg (cases[i].text, T0_NS, &utc_ns, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (utc_ns, ==, T0_NS - cases[i].before_ns);
+    } else {
+      g_autofree gchar *quoted = g_strdup_printf ("\"%s\"", cases[i].text);
+      g_assert_false (dvr_parse_time_arg (cases[i].text, T0_NS, &utc_ns, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, quoted));
+      g_assert_nonnull (strstr (error->message, cases[i].message));
+      g_assert_cmpint (utc_ns, ==, 42);
+    }
+  }
+}
+
+/* A stand-in for dvrd's event commands (docs/control-protocol.md), with
+ * canned replies; it keeps the last request for the test to look at. */
+typedef struct {
+  JsonObject *last_request;
+  guint n_requests;
+  gboolean audit_broken;
+} FakeDvrd;
+
+#define FAKE_EVENT_RUNNING \
+  "{\"id\":3,\"kind\":\"manual\",\"state\":\"running\",\"start\":\"2026-11-28T22:30:01.000Z\"," \
+  "\"end\":null,\"reason\":\"dvrctl\",\"stop_reason\":null,\"category\":null,\"case\":null," \
+  "\"notes\":null,\"cameras\":[{\"name\":\"front\",\"from\":\"2026-11-28T22:29:31.000Z\"," \
+  "\"to\":null,\"segments\":2,\"bytes\":2048}],\"triggers\":[{\"time\":" \
+  "\"2026-11-28T22:30:01.000Z\",\"action\":\"manual-start\",\"source\":\"dvrctl\"," \
+  "\"detail\":null}]}"
+#define FAKE_EVENT_ENDED \
+  "{\"id\":2,\"kind\":\"trigger\",\"state\":\"ended\",\"start\":\"2026-11-28T21:00:00.000Z\"," \
+  "\"end\":\"2026-11-28T21:04:05.000Z\",\"reason\":\"signal lightbar\",\"stop_reason\":" \
+  "\"signal off\",\"category\":\"traffic stop\",\"case\":\"2026-0042\",\"notes\":null," \
+  "\"cameras\":[{\"name\":\"front\",\"from\":\"2026-11-28T20:59:30.000Z\",\"to\":" \
+  "\"2026-11-28T21:04:35.000Z\",\"segments\":1,\"bytes\":1048576},{\"name\":\"rear\"," \
+  "\"from\":\"2026-11-28T20:59:30.000Z\",\"to\":\"2026-11-28T21:04:35.000Z\",\"segments\":3," \
+  "\"bytes\":3145728}],\"triggers\":[{\"time\":\"2026-11-28T21:00:00.000Z\",\"action\":" \
+  "\"record-while-active\",\"source\":\"signal lightbar\",\"detail\":null},{\"time\":" \
+  "\"2026-11-28T21:04:05.000Z\",\"action\":\"signal-off\",\"source\":\"signal lightbar\"," \
+  "\"detail\":null}]}"
+#define FAKE_SEGMENT \
+  "{\"camera\":\"front\",\"path\":\"front/2026-11-28/front-20261128T210000.000Z-r000001-000007.mkv\"," \
+  "\"start\":\"2026-11-28T21:00:00.000Z\",\"end\":\"2026-11-28T21:05:00.000Z\",\"frames\":9000," \
+  "\"bytes\":1048576,\"sha256\":\"00\",\"state\":\"complete\"}"
+
+static JsonNode *
+fake_dvrd_handler (const gchar *command,
+                   JsonObject *request,
+                   gpointer user_data,
+                   GError **error)
+{
+  FakeDvrd *fake = user_data;
+  const gchar *payload = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  fake->n_requests++;
+  g_clear_pointer (&fake->last_request, json_object_unref);
+  fake->last_request = json_object_ref (request);
+  if (g_strcmp0 (command, "event-start") == 0)
+    payload = "{\"event\":" FAKE_EVENT_RUNNING ",\"extended\":false}";
+  else if (g_strcmp0 (command, "event-create") == 0 || g_strcmp0 (command, "event-set") == 0)
+    payload = "{\"event\":" FAKE_EVENT_ENDED "}";
+  else if (g_strcmp0 (command, "event") == 0)
+    payload = "{\"event\":" FAKE_EVENT_ENDED ",\"segments\":[" FAKE_SEGMENT "]}";
+  else if (g_strcmp0 (command, "events") == 0)
+    payload = "{\"events\":[" FAKE_EVENT_ENDED "," FAKE_EVENT_RUNNING "]}";
+  else if (g_strcmp0 (command, "audit-verify") == 0 && !fake->audit_broken)
+    payload = "{\"intact\":true,\"rows\":5,\"head\":\"ab12\"}";
+  else if (g_strcmp0 (command, "audit-verify") == 0)
+    payload = "{\"intact\":false,\"rows\":20,\"first_bad\":17,\"problem\":\"row 17: hash mismatch\"}";
+  if (payload == NULL) {
+    g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_FAILED, "no event is running");
+    return NULL;
+  }
+  g_assert_true (json_parser_load_from_data (parser, payload, -1, NULL));
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+typedef struct {
+  const gchar *const *args;   /* after "dvrctl --socket PATH" */
+  gint status;
+  gchar *out;
+  gchar *err;
+} DvrctlRun;
+
+static void
+dvrctl_client (Fixture *f, gpointer data)
+{
+  DvrctlRun *run = data;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("DVRCTL"));
+  g_ptr_array_add (argv, (gpointer) "--socket");
+  g_ptr_array_add (argv, f->socket_path);
+  for (guint i = 0; run->args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) run->args[i]);
+  g_ptr_array_add (argv, NULL);
+  run->status = dvr_test_run ((const gchar * const *) argv->pdata, &run->out, &run->err);
+}
+
+/* Runs dvrctl against the fake dvrd; returns its exit status.  @out and
+ * @err get its output when not NULL. */
+static gint
+run_dvrctl (Fixture *f, gchar **out, gchar **err, ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  DvrctlRun run = { NULL, -1, NULL, NULL };
+  const gchar *arg;
+  va_list ap;
+
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const gchar *)) != NULL)
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  run.args = (const gchar * const *) args->pdata;
+  fixture_run_client (f, dvrctl_client, &run);
+  if (out != NULL)
+    *out = g_steal_pointer (&run.out);
+  if (err != NULL)
+    *err = g_steal_pointer (&run.err);
+  g_free (run.out);
+  g_free (run.err);
+  return run.status;
+}
+
+static void
+test_dvrctl_events (Fixture *f, gconstpointer data)
+{
+  FakeDvrd fake = { NULL, 0, FALSE };
+  g_autoptr(GError) error = NULL;
+  const gchar *dvrctl = g_getenv ("DVRCTL");
+
+  if (dvrctl == NULL || !g_file_test (dvrctl, G_FILE_TEST_IS_EXECUTABLE)) {
+    g_test_skip ("no dvrctl to run ($DVRCTL: meson test sets it)");
+    return;
+  }
+  f->control = dvr_control_new (f->socket_path, 0660, fake_dvrd_handler, &fake, &error);
+  g_assert_no_error (error);
+
+  /* event start: the reason goes along; one line says what happened. */
+  {
+    g_autofree gchar *out = NULL;
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "event", "start", "--reason", "pulled over",
+            NULL), ==, 0);
+    g_assert_cmpstr (out, ==, "event 3 started at 2026-11-28T22:30:01.000Z\n");
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "event-start");
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "reason"), ==,
+        "pulled over");
+  }
+  /* dvrd says no: its message, exit 1. */
+  {
+    g_autofree gchar *err = NULL;
+    g_assert_cmpint (run_dvrctl (f, NULL, &err, "event", "stop", NULL), ==, 1);
+    g_assert_cmpstr (err, ==, "dvrctl: no event is running\n");
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "event-stop");
+  }
+  /* Relative times become ISO 8601 UTC, both from one "now". */
+  {
+    gint64 before_ns = dvr_utc_now_ns (), after_ns, from_ns, to_ns;
+    g_assert_cmpint (run_dvrctl (f, NULL, NULL, "event", "create", "--from", "-90s",
+            "--to", "now", "--reason", "hit and run", NULL), ==, 0);
+    after_ns = dvr_utc_now_ns ();
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "event-create");
+    g_assert_true (dvr_utc_parse_iso8601 (json_object_get_string_member (fake.last_request,
+            "from"), &from_ns, NULL));
+    g_assert_true (dvr_utc_parse_iso8601 (json_object_get_string_member (fake.last_request,
+            "to"), &to_ns, NULL));
+    g_assert_true (g_str_has_suffix (json_object_get_string_member (fake.last_request, "to"),
+            "Z"));
+    g_assert_cmpint (to_ns - from_ns, ==, 90 * DVR_NSEC_PER_SEC);
+    g_assert_cmpint (to_ns, >=, before_ns - DVR_NSEC_PER_MSEC);
+    g_assert_cmpint (to_ns, <=, after_ns);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "reason"), ==,
+        "hit and run");
+  }
+  /* An offset is converted to UTC. */
+  {
+    g_assert_cmpint (run_dvrctl (f, NULL, NULL, "event", "create", "--from",
+            "2026-11-28T23:30:01.250+01:00", "--to", "2026-11-28T22:31:00Z", "--reason", "x",
+            NULL), ==, 0);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "from"), ==,
+        "2026-11-28T22:30:01.250Z");
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "to"), ==,
+        "2026-11-28T22:31:00.000Z");
+  }
+  /* event set: only the fields given, "" to clear. */
+  {
+    g_autofree gchar *out = NULL;
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "event", "set", "2", "--case", "2026-0042",
+            "--notes", "", NULL), ==, 0);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "event-set");
+    g_assert_cmpint (json_object_get_int_member (fake.last_request, "event"), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "case"), ==, "2026-0042");
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "notes"), ==, "");
+    g_assert_false (json_object_has_member (fake.last_request, "category"));
+    g_assert_nonnull (strstr (out, "  case        2026-0042\n"));
+  }
+  /* event show: fields, cameras, triggers, then the evidence files.  Sizes
+   * are g_format_size()'s, with a no-break space. */
+  {
+    g_autofree gchar *out = NULL;
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "event", "show", "2", NULL), ==, 0);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "event");
+    g_assert_cmpint (json_object_get_int_member (fake.last_request, "event"), ==, 2);
+    g_assert_true (g_str_has_prefix (out, "event 2: trigger, ended\n"));
+    g_assert_nonnull (strstr (out, "  end         2026-11-28T21:04:05.000Z (4m05s)\n"));
+    g_assert_nonnull (strstr (out, "  stopped by  signal off\n"));
+    g_assert_nonnull (strstr (out, "  rear   2026-11-28T20:59:30.000Z .. 2026-11-28T21:04:35.000Z"
+            "  3 segments  3.0\xc2\xa0MiB\n"));
+    g_assert_nonnull (strstr (out, "  2026-11-28T21:04:05.000Z  signal-off           "
+            "signal lightbar\n"));
+    g_assert_true (g_str_has_suffix (out, "evidence: 1 file\n"
+            "  front  2026-11-28T21:00:00.000Z  1.0\xc2\xa0MiB  complete  "
+            "front/2026-11-28/front-20261128T210000.000Z-r000001-000007.mkv\n"));
+  }
+  /* events: a line each; --json (before or after the command) the reply. */
+  {
+    g_autofree gchar *out = NULL, *out_json = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "events", "--from", "-1h", NULL), ==, 0);
+    g_assert_cmpstr (json_object_get_string_member (fake.last_request, "cmd"), ==, "events");
+    g_assert_true (json_object_has_member (fake.last_request, "from"));
+    g_assert_false (json_object_has_member (fake.last_request, "to"));
+    lines = g_strsplit (out, "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 4);
+    g_assert_true (g_str_has_prefix (lines[0], "ID  STATE    START"));
+    g_assert_cmpstr (lines[1], ==, " 2  ended    2026-11-28T21:00:00.000Z  2026-11-28T21:04:05.000Z"
+        "     4m05s  trigger  front:1,rear:3  signal lightbar (category traffic stop, case 2026-0042)");
+    g_assert_cmpstr (lines[2], ==, " 3  running  2026-11-28T22:30:01.000Z  -                       "
+        "         -  manual   front:2         dvrctl");
+    g_assert_cmpint (run_dvrctl (f, &out_json, NULL, "events", "--json", NULL), ==, 0);
+    g_assert_true (json_parser_load_from_data (parser, out_json, -1, NULL));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                json_node_get_object (json_parser_get_root (parser)), "events")), ==, 2);
+  }
+  /* audit verify: exit 1 when broken, the row said once. */
+  {
+    g_autofree gchar *out = NULL, *out_broken = NULL;
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "audit", "verify", NULL), ==, 0);
+    g_assert_cmpstr (out, ==, "audit log intact: 5 rows, head ab12\n");
+    fake.audit_broken = TRUE;
+    g_assert_cmpint (run_dvrctl (f, &out_broken, NULL, "audit", "verify", NULL), ==, 1);
+    g_assert_cmpstr (out_broken, ==, "audit log BROKEN at row 17: hash mismatch\n");
+    g_assert_cmpint (run_dvrctl (f, NULL, NULL, "--json", "audit", "verify", NULL), ==, 1);
+  }
+  /* Usage errors: exit 2, the option named, nothing sent. */
+  {
+    static const gchar *const bad[][9] = {
+      { "event", "create", "--from", "yesterday", "--to", "now", "--reason", "x", NULL },
+      { "event", "create", "--from", "-5m", "--to", "2026-11-28T22:30:01", "--reason", "x", NULL },
+      { "event", "create", "--from", "-5m", "--to", "-10m", "--reason", "x", NULL },
+      { "event", "create", "--from", "-5m", "--to", "now", NULL },
+      { "event", "create", "--from", "-5m", "--to", "now", "--reason", "", NULL },
+      { "event", "stop", "--reason", "x", NULL },
+      { "event", "set", "2", NULL },
+      { "event", "show", "two", NULL },
+      { "event", "show", NULL },
+      { "event", "resume", NULL },
+      { "events", "--to", "-3x", NULL },
+      { "audit", NULL },
+      { "status", "--from", "now", NULL },
+    };
+    static const gchar *const named[] = {
+      "--from: \"yesterday\"", "--to: \"2026-11-28T22:30:01\" has no time zone",
+      "--from must be before --to", "needs --from T, --to T and --reason",
+      "--reason must not be empty", "event stop takes no --reason", "event set needs",
+      "not \"two\"", "event show takes one event ID", "unknown command \"event resume\"",
+      "events: --to: \"-3x\"", "audit takes one command", "status takes no --from",
+    };
+    guint n_requests = fake.n_requests;
+
+    for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autoptr(GPtrArray) args = g_ptr_array_new ();
+      DvrctlRun run = { NULL, -1, NULL, NULL };
+
+      for (guint j = 0; bad[i][j] != NULL; j++)
+        g_ptr_array_add (args, (gpointer) bad[i][j]);
+      g_ptr_array_add (args, NULL);
+      run.args = (const gchar * const *) args->pdata;
+      fixture_run_client (f, dvrctl_client, &run);
+      g_test_message ("%s", run.err);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_nonnull (strstr (run.err, named[i]));
+      g_free (run.out);
+      g_free (run.err);
+    }
+    g_assert_cmpuint (fake.n_requests, ==, n_requests);
+  }
+  g_clear_pointer (&f->control, dvr_control_free);
+  fixture_drain (f);
+  g_clear_pointer (&fake.last_request, json_object_unref);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -931,7 +1344,11 @@ main (int argc, char **argv)
   ADD ("/control/missing-folder", fixture_setup_empty, test_missing_folder);
   ADD ("/control/call-missing-socket", fixture_setup_empty, test_call_missing_socket);
   ADD ("/control/call-timeout", fixture_setup_empty, test_call_timeout);
+  ADD ("/control/dvrctl-events", fixture_setup_empty, test_dvrctl_events);
 #undef ADD
+  g_test_add_func ("/control/time/iso8601", test_time_iso);
+  g_test_add_func ("/control/time/iso8601-refused", test_time_iso_refused);
+  g_test_add_func ("/control/time/relative", test_time_relative);
 
   return g_test_run ();
 }
