@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "dvr-catalog.h"
+#include "dvr-retention.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -426,6 +427,74 @@ test_garbage (Fixture *f, gconstpointer data)
   sqlite3_close (db);
 }
 
+/* Pre-event longer than the ring holds: the event takes everything the
+ * ring still has, back to its oldest segment, and rotation then has nothing
+ * of it to delete; what is recorded after the window goes back to being
+ * ring, the first thing a sweep takes. */
+static void
+test_pre_event_longer_than_ring (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrEvent) event = running_event (3600, "signal lightbar");
+  g_autoptr (GPtrArray) ring = NULL;
+  g_autoptr (GPtrArray) windows = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_window_free);
+  g_autoptr (GPtrArray) paths = NULL;
+  g_autoptr (DvrRetention) retention = NULL;
+  g_autofree gchar *front = NULL;
+  g_autofree gchar *left = NULL;
+  DvrRetentionPolicy policy = { .min_free_bytes = 100000, .max_sweep_fraction = 0.5 };
+  guint64 sizes[16];
+  gint64 ids[16];
+  guint n;
+
+  /* The ring holds 3590..3600 only: older ones were rotated away. */
+  for (gint64 t = 3590; t < 3600; t += 2)
+    add_segment (f, "front", t, t + 2);
+  /* Pre-event one hour. */
+  g_ptr_array_add (event->windows, dvr_event_window_new ("front", 0, -1));
+  g_assert_true (dvr_catalog_add_event (f->catalog, event, &error));
+  g_assert_no_error (error);
+  front = evidence_starts (f, event->id, "front");
+  g_assert_cmpstr (front, ==, "3590,3592,3594,3596,3598");
+
+  ring = dvr_catalog_list_ring_segments (f->catalog, 16, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ring->len, ==, 0);
+
+  /* The drive is under its watermark: nothing to take, the alarm says so. */
+  retention = dvr_retention_new (&policy);
+  dvr_retention_observe (retention, 0, 1000000, 50000);
+  g_assert_true (dvr_retention_needs_sweep (retention));
+  g_assert_cmpuint (dvr_retention_plan (retention, NULL, 0, NULL), ==, 0);
+  g_assert_cmpint (dvr_retention_get_alarm (retention), ==, DVR_RETENTION_ALARM_EVIDENCE_FULL);
+
+  /* The event ends at 3601 with no post-event; later segments are ring. */
+  g_ptr_array_add (windows, dvr_event_window_new ("front", 0, 3601 * S));
+  g_assert_true (dvr_catalog_end_event (f->catalog, event->id, 3601 * S, windows, "stopped",
+      &error));
+  g_assert_no_error (error);
+  for (gint64 t = 3600; t < 3606; t += 2)
+    add_segment (f, "front", t, t + 2);
+  g_clear_pointer (&ring, g_ptr_array_unref);
+  ring = dvr_catalog_list_ring_segments (f->catalog, 16, &error);
+  g_assert_cmpuint (ring->len, ==, 2);
+  for (guint i = 0; i < ring->len; i++) {
+    sizes[i] = ((DvrSegment *) ring->pdata[i])->bytes;
+    ids[i] = ((DvrSegment *) ring->pdata[i])->id;
+  }
+  n = dvr_retention_plan (retention, sizes, ring->len, NULL);
+  g_assert_cmpuint (n, ==, 2);
+  paths = dvr_catalog_collect_garbage (f->catalog, ids, n, "rotation", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (paths->len, ==, 2);
+  left = ring_starts (f, "front");
+  g_assert_cmpstr (left, ==, "");
+  g_clear_pointer (&front, g_free);
+  front = evidence_starts (f, event->id, "front");
+  g_assert_cmpstr (front, ==, "3590,3592,3594,3596,3598,3600");
+  assert_audit_intact (f, 4);
+}
+
 static void
 test_event_info (Fixture *f, gconstpointer data)
 {
@@ -572,6 +641,7 @@ main (int argc, char **argv)
   ADD ("/evidence/resume", test_resume);
   ADD ("/evidence/after-the-fact", test_after_the_fact);
   ADD ("/evidence/garbage", test_garbage);
+  ADD ("/evidence/pre-event-longer-than-ring", test_pre_event_longer_than_ring);
   ADD ("/evidence/event-info", test_event_info);
   ADD ("/evidence/audit/changed", test_audit_changed);
   ADD ("/evidence/audit/removed", test_audit_removed);
