@@ -149,7 +149,9 @@ apply_result (DvrDaemon *daemon, DvrEventsResult result, DvrEventKind kind,
     event->kind = kind;
     event->run_id = daemon->run_id;
     event->start_utc_ns = result.start_utc_ns;
-    event->reason = g_strdup (source);
+    /* An officer's own words say more than "dvrctl". */
+    event->reason = kind == DVR_EVENT_KIND_MANUAL && detail != NULL && *detail != '\0' ?
+        g_strdup_printf ("%s: %s", source, detail) : g_strdup (source);
     g_ptr_array_extend_and_steal (event->windows, g_steal_pointer (&windows));
     g_ptr_array_add (event->triggers,
         dvr_event_trigger_new (result.start_utc_ns, action, source, detail));

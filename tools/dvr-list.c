@@ -2,6 +2,9 @@
  *
  * Runs on the vehicle or on a workstation with a pulled drive:
  *   dvr-list [--json] [--camera NAME] STORAGE_ROOT
+ *   dvr-list --events [--json] [--camera NAME] STORAGE_ROOT
+ *   dvr-list --verify-audit [--json] STORAGE_ROOT
+ * (--storage ROOT can stand for STORAGE_ROOT.)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -11,6 +14,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dvr-catalog.h"
 #include "dvr-storage.h"
@@ -20,6 +24,46 @@ static gchar *
 format_bytes (guint64 bytes)
 {
   return g_format_size_full (bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+static void
+add_segment_json (JsonBuilder *b, const DvrSegment *s)
+{
+  g_autofree gchar *start = dvr_utc_format_iso8601 (s->start_utc_ns);
+  g_autofree gchar *end = dvr_utc_format_iso8601 (s->end_utc_ns);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "camera");
+  json_builder_add_string_value (b, s->camera);
+  json_builder_set_member_name (b, "run");
+  json_builder_add_int_value (b, s->run_id);
+  json_builder_set_member_name (b, "seq");
+  json_builder_add_int_value (b, s->seq);
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, s->path);
+  json_builder_set_member_name (b, "start");
+  json_builder_add_string_value (b, start);
+  json_builder_set_member_name (b, "end");
+  json_builder_add_string_value (b, end);
+  json_builder_set_member_name (b, "start_utc_ns");
+  json_builder_add_int_value (b, s->start_utc_ns);
+  json_builder_set_member_name (b, "end_utc_ns");
+  json_builder_add_int_value (b, s->end_utc_ns);
+  json_builder_set_member_name (b, "start_mono_ns");
+  json_builder_add_int_value (b, s->start_mono_ns);
+  json_builder_set_member_name (b, "clock_source");
+  json_builder_add_string_value (b, dvr_clock_source_to_string (s->clock_source));
+  json_builder_set_member_name (b, "frames");
+  json_builder_add_int_value (b, (gint64) s->frames);
+  json_builder_set_member_name (b, "bytes");
+  json_builder_add_int_value (b, (gint64) s->bytes);
+  json_builder_set_member_name (b, "sha256");
+  json_builder_add_string_value (b, s->sha256);
+  json_builder_set_member_name (b, "state");
+  json_builder_add_string_value (b, dvr_segment_state_to_string (s->state));
+  json_builder_set_member_name (b, "codec");
+  json_builder_add_string_value (b, s->codec);
+  json_builder_end_object (b);
 }
 
 static void
@@ -35,43 +79,8 @@ print_json (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
   json_builder_add_string_value (b, root);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
-  for (guint i = 0; i < segments->len; i++) {
-    DvrSegment *s = g_ptr_array_index (segments, i);
-    g_autofree gchar *start = dvr_utc_format_iso8601 (s->start_utc_ns);
-    g_autofree gchar *end = dvr_utc_format_iso8601 (s->end_utc_ns);
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "camera");
-    json_builder_add_string_value (b, s->camera);
-    json_builder_set_member_name (b, "run");
-    json_builder_add_int_value (b, s->run_id);
-    json_builder_set_member_name (b, "seq");
-    json_builder_add_int_value (b, s->seq);
-    json_builder_set_member_name (b, "path");
-    json_builder_add_string_value (b, s->path);
-    json_builder_set_member_name (b, "start");
-    json_builder_add_string_value (b, start);
-    json_builder_set_member_name (b, "end");
-    json_builder_add_string_value (b, end);
-    json_builder_set_member_name (b, "start_utc_ns");
-    json_builder_add_int_value (b, s->start_utc_ns);
-    json_builder_set_member_name (b, "end_utc_ns");
-    json_builder_add_int_value (b, s->end_utc_ns);
-    json_builder_set_member_name (b, "start_mono_ns");
-    json_builder_add_int_value (b, s->start_mono_ns);
-    json_builder_set_member_name (b, "clock_source");
-    json_builder_add_string_value (b, dvr_clock_source_to_string (s->clock_source));
-    json_builder_set_member_name (b, "frames");
-    json_builder_add_int_value (b, (gint64) s->frames);
-    json_builder_set_member_name (b, "bytes");
-    json_builder_add_int_value (b, (gint64) s->bytes);
-    json_builder_set_member_name (b, "sha256");
-    json_builder_add_string_value (b, s->sha256);
-    json_builder_set_member_name (b, "state");
-    json_builder_add_string_value (b, dvr_segment_state_to_string (s->state));
-    json_builder_set_member_name (b, "codec");
-    json_builder_add_string_value (b, s->codec);
-    json_builder_end_object (b);
-  }
+  for (guint i = 0; i < segments->len; i++)
+    add_segment_json (b, g_ptr_array_index (segments, i));
   json_builder_end_array (b);
   json_builder_set_member_name (b, "gaps");
   json_builder_begin_array (b);
@@ -163,11 +172,337 @@ print_text (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
   }
 }
 
+/* ---- --events and --verify-audit ---- */
+
+static void
+builder_print (JsonBuilder *b)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) node = json_builder_get_root (b);
+  g_autofree gchar *text = NULL;
+
+  json_generator_set_root (gen, node);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, NULL);
+  g_print ("%s\n", text);
+}
+
+static void
+add_nullable_string (JsonBuilder *b, const gchar *name, const gchar *value)
+{
+  json_builder_set_member_name (b, name);
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
+/* "...Z", or null for -1 (still running). */
+static void
+add_nullable_time (JsonBuilder *b, const gchar *name, gint64 utc_ns)
+{
+  g_autofree gchar *text = utc_ns >= 0 ? dvr_utc_format_iso8601 (utc_ns) : NULL;
+
+  add_nullable_string (b, name, text);
+}
+
+/* The catalog knows no post-event time: an event without an end is running,
+ * or was when its dvrd stopped (the next start ends it). */
+static const gchar *
+event_state (const DvrEvent *event)
+{
+  return event->end_utc_ns < 0 ? "running" : "ended";
+}
+
+static const DvrEventWindow *
+event_find_window (const DvrEvent *event, const gchar *camera)
+{
+  for (guint i = 0; i < event->windows->len; i++) {
+    const DvrEventWindow *window = g_ptr_array_index (event->windows, i);
+    if (g_strcmp0 (window->camera, camera) == 0)
+      return window;
+  }
+  return NULL;
+}
+
+/* An event is shown when @camera (NULL: any) took part in it. */
+static gboolean
+event_shown (const DvrEvent *event, const gchar *camera)
+{
+  return camera == NULL || event_find_window (event, camera) != NULL;
+}
+
+/* @segments: each event's evidence (element-type DvrSegment), by camera
+ * then start, in the order of @events. */
+static void
+print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
+    const gchar *camera)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "storage");
+  json_builder_add_string_value (b, root);
+  json_builder_set_member_name (b, "events");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < events->len; i++) {
+    DvrEvent *event = g_ptr_array_index (events, i);
+    GPtrArray *evidence = g_ptr_array_index (segments, i);
+
+    if (!event_shown (event, camera))
+      continue;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "id");
+    json_builder_add_int_value (b, event->id);
+    json_builder_set_member_name (b, "run");
+    json_builder_add_int_value (b, event->run_id);
+    json_builder_set_member_name (b, "kind");
+    json_builder_add_string_value (b, dvr_event_kind_to_string (event->kind));
+    json_builder_set_member_name (b, "state");
+    json_builder_add_string_value (b, event_state (event));
+    add_nullable_time (b, "start", event->start_utc_ns);
+    add_nullable_time (b, "end", event->end_utc_ns);
+    json_builder_set_member_name (b, "start_utc_ns");
+    json_builder_add_int_value (b, event->start_utc_ns);
+    json_builder_set_member_name (b, "end_utc_ns");
+    if (event->end_utc_ns >= 0)
+      json_builder_add_int_value (b, event->end_utc_ns);
+    else
+      json_builder_add_null_value (b);
+    add_nullable_string (b, "reason", event->reason);
+    add_nullable_string (b, "stop_reason", event->stop_reason);
+    add_nullable_string (b, "category", event->category);
+    add_nullable_string (b, "case", event->case_number);
+    add_nullable_string (b, "notes", event->notes);
+    json_builder_set_member_name (b, "cameras");
+    json_builder_begin_array (b);
+    for (guint w = 0; w < event->windows->len; w++) {
+      DvrEventWindow *window = g_ptr_array_index (event->windows, w);
+      if (camera != NULL && g_strcmp0 (window->camera, camera) != 0)
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, window->camera);
+      add_nullable_time (b, "from", window->from_utc_ns);
+      add_nullable_time (b, "to", window->to_utc_ns);
+      json_builder_set_member_name (b, "segments");
+      json_builder_add_int_value (b, window->n_segments);
+      json_builder_set_member_name (b, "bytes");
+      json_builder_add_int_value (b, (gint64) window->bytes);
+      json_builder_set_member_name (b, "files");
+      json_builder_begin_array (b);
+      for (guint k = 0; k < evidence->len; k++) {
+        DvrSegment *segment = g_ptr_array_index (evidence, k);
+        if (g_strcmp0 (segment->camera, window->camera) == 0)
+          add_segment_json (b, segment);
+      }
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_set_member_name (b, "triggers");
+    json_builder_begin_array (b);
+    for (guint t = 0; t < event->triggers->len; t++) {
+      DvrEventTrigger *trigger = g_ptr_array_index (event->triggers, t);
+      json_builder_begin_object (b);
+      add_nullable_time (b, "time", trigger->utc_ns);
+      add_nullable_string (b, "action", trigger->action);
+      add_nullable_string (b, "source", trigger->source);
+      add_nullable_string (b, "detail", trigger->detail);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  builder_print (b);
+}
+
+static void
+print_events_text (const gchar *root, GPtrArray *events, GPtrArray *segments,
+    const gchar *camera)
+{
+  guint shown = 0;
+
+  for (guint i = 0; i < events->len; i++)
+    shown += event_shown (g_ptr_array_index (events, i), camera) ? 1 : 0;
+  g_print ("Storage %s: %u event%s\n", root, shown, shown == 1 ? "" : "s");
+  for (guint i = 0; i < events->len; i++) {
+    DvrEvent *event = g_ptr_array_index (events, i);
+    GPtrArray *evidence = g_ptr_array_index (segments, i);
+    g_autofree gchar *start = dvr_utc_format_iso8601 (event->start_utc_ns);
+
+    if (!event_shown (event, camera))
+      continue;
+    g_print ("\nEvent %" G_GINT64_FORMAT "  %s  %s\n", event->id,
+        dvr_event_kind_to_string (event->kind), event_state (event));
+    g_print ("  %-12s %s\n", "start (UTC)", start);
+    if (event->end_utc_ns >= 0) {
+      g_autofree gchar *end = dvr_utc_format_iso8601 (event->end_utc_ns);
+      g_print ("  %-12s %s  (%.1f s)\n", "end (UTC)", end,
+          (double) (event->end_utc_ns - event->start_utc_ns) / DVR_NSEC_PER_SEC);
+    } else {
+      g_print ("  %-12s %s\n", "end (UTC)", "- (running when the drive was last written)");
+    }
+    g_print ("  %-12s %s\n", "reason", event->reason != NULL ? event->reason : "-");
+    g_print ("  %-12s %s\n", "stop reason", event->stop_reason != NULL ? event->stop_reason : "-");
+    g_print ("  %-12s %s\n", "category", event->category != NULL ? event->category : "-");
+    g_print ("  %-12s %s\n", "case", event->case_number != NULL ? event->case_number : "-");
+    g_print ("  %-12s %s\n", "notes", event->notes != NULL ? event->notes : "-");
+    g_print ("  triggers\n");
+    for (guint t = 0; t < event->triggers->len; t++) {
+      DvrEventTrigger *trigger = g_ptr_array_index (event->triggers, t);
+      g_autofree gchar *time = dvr_utc_format_iso8601 (trigger->utc_ns);
+      g_print ("    %s  %-19s %s%s%s\n", time, trigger->action, trigger->source,
+          trigger->detail != NULL ? ": " : "", trigger->detail != NULL ? trigger->detail : "");
+    }
+    for (guint w = 0; w < event->windows->len; w++) {
+      DvrEventWindow *window = g_ptr_array_index (event->windows, w);
+      g_autofree gchar *from = dvr_utc_format_iso8601 (window->from_utc_ns);
+      g_autofree gchar *to = window->to_utc_ns >= 0 ?
+          dvr_utc_format_iso8601 (window->to_utc_ns) : g_strdup ("(open)");
+      g_autofree gchar *size = format_bytes (window->bytes);
+
+      if (camera != NULL && g_strcmp0 (window->camera, camera) != 0)
+        continue;
+      g_print ("  camera %s: window %s .. %s, %u segment%s, %s\n", window->camera, from, to,
+          window->n_segments, window->n_segments == 1 ? "" : "s", size);
+      for (guint k = 0; k < evidence->len; k++) {
+        DvrSegment *s = g_ptr_array_index (evidence, k);
+        g_autofree gchar *segment_start = NULL;
+
+        if (g_strcmp0 (s->camera, window->camera) != 0)
+          continue;
+        segment_start = dvr_utc_format_iso8601 (s->start_utc_ns);
+        g_print ("    %-24s %7.2fs %10" G_GUINT64_FORMAT " %-9s %s\n", segment_start,
+            (double) (s->end_utc_ns - s->start_utc_ns) / DVR_NSEC_PER_SEC, s->bytes,
+            dvr_segment_state_to_string (s->state), s->path);
+      }
+    }
+  }
+}
+
+/* Returns the exit status. */
+static int
+list_events (DvrCatalog *catalog, const gchar *root, const gchar *camera, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_ptr_array_unref);
+
+  /* A catalog from before events is read as it is: it has none. */
+  if (dvr_catalog_get_schema_version (catalog) < 3) {
+    g_printerr ("dvr-list: %s: the catalog is schema %d, from a dvrd before events\n", root,
+        dvr_catalog_get_schema_version (catalog));
+    events = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_free);
+  } else {
+    events = dvr_catalog_list_events (catalog, G_MININT64, G_MAXINT64, &error);
+  }
+  for (guint i = 0; events != NULL && i < events->len; i++) {
+    DvrEvent *event = g_ptr_array_index (events, i);
+    GPtrArray *evidence = dvr_catalog_list_event_segments (catalog, event->id, &error);
+    if (evidence == NULL) {
+      g_prefix_error (&error, "event %" G_GINT64_FORMAT ": ", event->id);
+      break;
+    }
+    g_ptr_array_add (segments, evidence);
+  }
+  if (error != NULL) {
+    g_printerr ("dvr-list: %s\n", error->message);
+    return 1;
+  }
+  if (json)
+    print_events_json (root, events, segments, camera);
+  else
+    print_events_text (root, events, segments, camera);
+  return 0;
+}
+
+/* The audit problem without the row it names, which the caller says:
+ * "row 17: X" gives "X", "audit row 17 (delete): X" gives "delete: X". */
+static gchar *
+audit_problem_without_row (const gchar *problem, const gchar *row)
+{
+  g_autofree gchar *prefix = g_strdup_printf ("row %s", row);
+  const gchar *p = g_str_has_prefix (problem, "audit ") ? problem + strlen ("audit ") : problem;
+  const gchar *close;
+
+  if (!g_str_has_prefix (p, prefix))
+    return g_strdup (problem);
+  p += strlen (prefix);
+  if (g_str_has_prefix (p, ": "))
+    return g_strdup (p + 2);
+  if (g_str_has_prefix (p, " (") && (close = strstr (p, "): ")) != NULL)
+    return g_strdup_printf ("%.*s: %s", (int) (close - p - 2), p + 2, close + 3);
+  return g_strdup (problem);
+}
+
+/* Returns the exit status: 0 intact, 1 broken or not verifiable. */
+static int
+verify_audit (DvrCatalog *catalog, const gchar *root, gboolean json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *head = NULL;
+  g_autofree gchar *problem = NULL;
+  guint64 n_rows = 0;
+  gint64 first_bad = 0;
+  gint schema = dvr_catalog_get_schema_version (catalog);
+
+  /* No audit log is not an intact one: say why, and fail. */
+  if (schema < 3) {
+    g_printerr ("dvr-list: %s: no audit log: the catalog is schema %d, from a dvrd "
+        "before the audit log (schema 3)\n", root, schema);
+    return 1;
+  }
+  if (dvr_catalog_verify_audit (catalog, &n_rows, &first_bad, &error))
+    head = dvr_catalog_get_audit_head (catalog, &error);
+  if (head == NULL && !g_error_matches (error, DVR_CATALOG_ERROR,
+          DVR_CATALOG_ERROR_AUDIT_BROKEN)) {
+    g_printerr ("dvr-list: %s: audit log: %s\n", root, error->message);
+    return 1;
+  }
+  if (head == NULL) {
+    g_autofree gchar *row = g_strdup_printf ("%" G_GINT64_FORMAT, first_bad);
+    problem = audit_problem_without_row (error->message, row);
+  }
+  if (json) {
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "storage");
+    json_builder_add_string_value (b, root);
+    json_builder_set_member_name (b, "intact");
+    json_builder_add_boolean_value (b, head != NULL);
+    if (head != NULL) {
+      json_builder_set_member_name (b, "rows");
+      json_builder_add_int_value (b, (gint64) n_rows);
+      json_builder_set_member_name (b, "head");
+      json_builder_add_string_value (b, head);
+    } else {
+      json_builder_set_member_name (b, "first_bad");
+      json_builder_add_int_value (b, first_bad);
+      json_builder_set_member_name (b, "problem");
+      json_builder_add_string_value (b, error->message);
+    }
+    json_builder_end_object (b);
+    builder_print (b);
+  } else if (head != NULL) {
+    g_print ("audit log intact: %" G_GUINT64_FORMAT " rows, head %s\n", n_rows, head);
+  } else {
+    g_print ("audit log BROKEN at row %" G_GINT64_FORMAT ": %s\n", first_bad, problem);
+  }
+  return head != NULL ? 0 : 1;
+}
+
 int
 main (int argc, char **argv)
 {
   gboolean json = FALSE;
+  gboolean events = FALSE;
+  gboolean verify = FALSE;
   g_autofree gchar *camera = NULL;
+  g_autofree gchar *storage = NULL;
   g_autoptr (GOptionContext) options = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (DvrCatalog) catalog = NULL;
@@ -178,23 +513,43 @@ main (int argc, char **argv)
   const GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Machine-readable output", NULL },
     { "camera", 0, 0, G_OPTION_ARG_STRING, &camera, "Only this camera", "NAME" },
+    { "events", 0, 0, G_OPTION_ARG_NONE, &events,
+      "List the events and their evidence segments instead", NULL },
+    { "verify-audit", 0, 0, G_OPTION_ARG_NONE, &verify,
+      "Check the audit log's hash chain; exit 1 when it is broken", NULL },
+    { "storage", 0, 0, G_OPTION_ARG_FILENAME, &storage,
+      "The storage root (instead of the STORAGE_ROOT argument)", "ROOT" },
     { NULL }
   };
 
   setlocale (LC_ALL, "");
   options = g_option_context_new ("STORAGE_ROOT - list what a DVR storage holds");
   g_option_context_add_main_entries (options, entries, NULL);
-  if (!g_option_context_parse (options, &argc, &argv, &error) || argc != 2) {
-    g_printerr ("dvr-list: %s\n", error ? error->message : "expected one STORAGE_ROOT");
+  if (!g_option_context_parse (options, &argc, &argv, &error) ||
+      argc != (storage != NULL ? 1 : 2)) {
+    g_printerr ("dvr-list: %s\n", error ? error->message :
+        "expected one STORAGE_ROOT (or --storage ROOT)");
     return 2;
   }
-  root = g_canonicalize_filename (argv[1], NULL);
+  if (events && verify) {
+    g_printerr ("dvr-list: give --events or --verify-audit, not both\n");
+    return 2;
+  }
+  if (verify && camera != NULL) {
+    g_printerr ("dvr-list: --verify-audit checks the whole log: no --camera\n");
+    return 2;
+  }
+  root = g_canonicalize_filename (storage != NULL ? storage : argv[1], NULL);
   catalog_path = g_build_filename (root, DVR_STORAGE_CATALOG_NAME, NULL);
   catalog = dvr_catalog_open (catalog_path, TRUE, &error);
   if (catalog == NULL) {
     g_printerr ("dvr-list: %s\n", error->message);
     return 1;
   }
+  if (verify)
+    return verify_audit (catalog, root, json);
+  if (events)
+    return list_events (catalog, root, camera, json);
   segments = dvr_catalog_list_segments (catalog, camera, G_MININT64, G_MAXINT64, &error);
   if (segments != NULL)
     gaps = dvr_catalog_list_gaps (catalog, camera, &error);

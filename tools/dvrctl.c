@@ -2,16 +2,21 @@
  *
  *   dvrctl [--socket PATH] [--json] status
  *   dvrctl [--socket PATH] [--json] signal NAME on|off
+ *   dvrctl [--socket PATH] [--json] event start|stop|mark|create|set|show ...
+ *   dvrctl [--socket PATH] [--json] events [--from T] [--to T]
+ *   dvrctl [--socket PATH] [--json] audit verify
  *   dvrctl [--socket PATH] [--json] raw '{"cmd":"status","id":1}'
  *
  * Exit status: 0 when dvrd answered "ok": true, 1 when it answered with an
- * error, 2 for a usage error or when dvrd could not be reached.
+ * error (or audit verify found the log broken), 2 for a usage error or when
+ * dvrd could not be reached.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "config.h"
 
 #include "dvr-control.h"
+#include "dvr-utils.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -51,17 +56,10 @@ member_to_text (JsonObject *object, const gchar *name)
 
 /* 12.3s, 4m05s, 3h02m, 2d03h */
 static gchar *
-uptime_to_text (JsonObject *reply)
+seconds_to_text (gdouble seconds)
 {
-  JsonNode *node = json_object_get_member (reply, "uptime_s");
-  gdouble seconds;
   guint64 whole;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
-       json_node_get_value_type (node) != G_TYPE_INT64))
-    return g_strdup ("-");
-  seconds = json_node_get_double (node);
   if (seconds < 0)
     return g_strdup ("-");
   whole = (guint64) seconds;
@@ -75,10 +73,49 @@ uptime_to_text (JsonObject *reply)
       (guint) (whole / 3600 % 24));
 }
 
+static gchar *
+uptime_to_text (JsonObject *reply)
+{
+  JsonNode *node = json_object_get_member (reply, "uptime_s");
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      (json_node_get_value_type (node) != G_TYPE_DOUBLE &&
+       json_node_get_value_type (node) != G_TYPE_INT64))
+    return g_strdup ("-");
+  return seconds_to_text (json_node_get_double (node));
+}
+
+/* The time between two ISO 8601 members ("start", "end"), or "-" when
+ * either is missing or null (a running event). */
+static gchar *
+span_to_text (JsonObject *object, const gchar *from_name, const gchar *to_name)
+{
+  g_autofree gchar *from = member_to_text (object, from_name);
+  g_autofree gchar *to = member_to_text (object, to_name);
+  gint64 from_ns, to_ns;
+
+  if (!dvr_utc_parse_iso8601 (from, &from_ns, NULL) ||
+      !dvr_utc_parse_iso8601 (to, &to_ns, NULL))
+    return g_strdup ("-");
+  return seconds_to_text ((gdouble) (to_ns - from_ns) / DVR_NSEC_PER_SEC);
+}
+
+/* A byte count as "12.3 MiB", or "-". */
+static gchar *
+member_to_size (JsonObject *object, const gchar *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
+    return g_strdup ("-");
+  return g_format_size_full ((guint64) json_node_get_int (node), G_FORMAT_SIZE_IEC_UNITS);
+}
+
 static JsonArray *
 member_get_array (JsonObject *object, const gchar *name)
 {
-  JsonNode *node = json_object_get_member (object, name);
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
@@ -92,8 +129,15 @@ array_get_object (JsonArray *array, guint index)
 static gboolean
 member_is_null_or_missing (JsonObject *object, const gchar *name)
 {
-  JsonNode *node = json_object_get_member (object, name);
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
   return node == NULL || JSON_NODE_HOLDS_NULL (node);
+}
+
+static JsonObject *
+member_get_object (JsonObject *object, const gchar *name)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
+  return node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 }
 
 /* ---- a text table: columns padded to their widest cell ---- */
@@ -103,7 +147,25 @@ typedef struct {
   const gboolean *right_aligned;
   GPtrArray *rows;          /* of GStrv */
   GPtrArray *details;       /* of GStrv: lines printed under each row */
+  guint indent;             /* blanks before every line */
 } Table;
+
+static void
+table_init (Table *table, guint n_columns, const gboolean *right_aligned, guint indent)
+{
+  table->n_columns = n_columns;
+  table->right_aligned = right_aligned;
+  table->rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  table->details = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  table->indent = indent;
+}
+
+static void
+table_clear (Table *table)
+{
+  g_clear_pointer (&table->rows, g_ptr_array_unref);
+  g_clear_pointer (&table->details, g_ptr_array_unref);
+}
 
 static void
 table_add_row (Table *table, gchar **cells, gchar **details)
@@ -142,6 +204,7 @@ table_print (Table *table)
     gchar **cells = g_ptr_array_index (table->rows, r);
     gchar **details = g_ptr_array_index (table->details, r);
 
+    append_padded (out, "", table->indent, FALSE);
     for (guint c = 0; c < table->n_columns; c++) {
       gboolean last = c + 1 == table->n_columns;
       /* Never pad the last column with trailing blanks. */
@@ -152,7 +215,7 @@ table_print (Table *table)
     }
     g_string_append_c (out, '\n');
     for (guint d = 0; details != NULL && details[d] != NULL; d++) {
-      append_padded (out, "", widths[0] + 2, FALSE);
+      append_padded (out, "", table->indent + widths[0] + 2, FALSE);
       g_string_append_printf (out, "%s\n", details[d]);
     }
   }
@@ -226,6 +289,70 @@ print_signals (JsonObject *reply)
   printf ("%s\n", line->str);
 }
 
+/* "event 3 running since T (lightbar)", "event 3 post-event, ended at T",
+ * "event: none".  Nothing from a dvrd without events. */
+static void
+print_event_status (JsonObject *reply)
+{
+  JsonObject *event = member_get_object (reply, "event");
+  JsonArray *active = member_get_array (event, "active_signals");
+  g_autoptr (GString) line = NULL;
+  g_autoptr (GString) names = g_string_new (NULL);
+  g_autofree gchar *id = NULL, *state = NULL, *start = NULL, *end = NULL;
+
+  if (json_object_get_member (reply, "event") == NULL)
+    return;
+  if (event == NULL) {
+    printf ("event: none\n");
+    return;
+  }
+  id = member_to_text (event, "id");
+  state = member_to_text (event, "state");
+  start = member_to_text (event, "start");
+  end = member_to_text (event, "end");
+  line = g_string_new (NULL);
+  if (member_is_null_or_missing (event, "end"))
+    g_string_printf (line, "event %s %s since %s", id, state, start);
+  else
+    g_string_printf (line, "event %s %s, ended at %s", id, state, end);
+  for (guint i = 0; active != NULL && i < json_array_get_length (active); i++) {
+    JsonNode *name = json_array_get_element (active, i);
+    if (JSON_NODE_HOLDS_VALUE (name) && json_node_get_value_type (name) == G_TYPE_STRING)
+      g_string_append_printf (names, " %s", json_node_get_string (name));
+  }
+  if (names->len > 0)
+    g_string_append_printf (line, " (%s)", names->str + 1);
+  printf ("%s\n", line->str);
+}
+
+/* "disk: 40.1 GiB free of 59.6 GiB (min-free 3.0 GiB), ring 1201 segments
+ * 17.2 GiB, evidence 12 segments 180 MiB, alarm none", then what is wrong. */
+static void
+print_retention (JsonObject *reply)
+{
+  JsonObject *retention = member_get_object (reply, "retention");
+  g_autofree gchar *free_bytes = NULL, *total = NULL, *min_free = NULL;
+  g_autofree gchar *ring = NULL, *ring_bytes = NULL, *evidence = NULL, *evidence_bytes = NULL;
+  g_autofree gchar *alarm = NULL, *full = NULL;
+
+  if (retention == NULL)
+    return;
+  free_bytes = member_to_size (retention, "free_bytes");
+  total = member_to_size (retention, "total_bytes");
+  min_free = member_to_size (retention, "min_free_bytes");
+  ring = member_to_text (retention, "ring_segments");
+  ring_bytes = member_to_size (retention, "ring_bytes");
+  evidence = member_to_text (retention, "evidence_segments");
+  evidence_bytes = member_to_size (retention, "evidence_bytes");
+  alarm = member_to_text (retention, "alarm");
+  full = member_to_text (retention, "storage_full");
+  printf ("disk: %s free of %s (min-free %s), ring %s segments %s, "
+      "evidence %s segments %s, alarm %s\n",
+      free_bytes, total, min_free, ring, ring_bytes, evidence, evidence_bytes, alarm);
+  if (g_strcmp0 (full, "yes") == 0)
+    printf ("storage full: cameras stopped until space is freed\n");
+}
+
 static void
 print_status (JsonObject *reply)
 {
@@ -237,15 +364,14 @@ print_status (JsonObject *reply)
   g_autofree gchar *clock = member_to_text (reply, "clock_source");
   g_autofree gchar *version = member_to_text (reply, "version");
   JsonArray *cameras = member_get_array (reply, "cameras");
-  Table table = {
-    G_N_ELEMENTS (right_aligned), right_aligned,
-    g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev),
-    g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev),
-  };
+  Table table;
 
+  table_init (&table, G_N_ELEMENTS (right_aligned), right_aligned, 0);
   printf ("unit %s  run %s  uptime %s  storage %s  clock %s  dvrd %s\n",
       unit, run, uptime, storage, clock, version);
   print_signals (reply);
+  print_event_status (reply);
+  print_retention (reply);
   if (cameras == NULL || json_array_get_length (cameras) == 0) {
     printf ("no cameras\n");
   } else {
@@ -266,8 +392,481 @@ print_status (JsonObject *reply)
     }
     table_print (&table);
   }
-  g_ptr_array_unref (table.rows);
-  g_ptr_array_unref (table.details);
+  table_clear (&table);
+}
+
+/* ---- events and the audit log ---- */
+
+/* The options of the event commands; NULL when not given ("" is given). */
+typedef struct {
+  gchar *reason;
+  gchar *note;
+  gchar *from;
+  gchar *to;
+  gchar *category;
+  gchar *case_number;
+  gchar *notes;
+} EventOptions;
+
+static const struct {
+  const gchar *name;
+  gsize offset;
+} event_option_fields[] = {
+  { "--reason", G_STRUCT_OFFSET (EventOptions, reason) },
+  { "--note", G_STRUCT_OFFSET (EventOptions, note) },
+  { "--from", G_STRUCT_OFFSET (EventOptions, from) },
+  { "--to", G_STRUCT_OFFSET (EventOptions, to) },
+  { "--category", G_STRUCT_OFFSET (EventOptions, category) },
+  { "--case", G_STRUCT_OFFSET (EventOptions, case_number) },
+  { "--notes", G_STRUCT_OFFSET (EventOptions, notes) },
+};
+
+static void
+event_options_clear (EventOptions *options)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (event_option_fields); i++)
+    g_clear_pointer (&G_STRUCT_MEMBER (gchar *, options, event_option_fields[i].offset), g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (EventOptions, event_options_clear)
+
+/* The usage message when an option was given that @command does not take
+ * (@allowed: e.g. "--from --to"), else NULL. */
+static gchar *
+event_options_check (EventOptions *options, const gchar *command, const gchar *allowed)
+{
+  g_auto (GStrv) names = g_strsplit (allowed, " ", -1);
+
+  for (guint i = 0; i < G_N_ELEMENTS (event_option_fields); i++) {
+    const gchar *value = G_STRUCT_MEMBER (gchar *, options, event_option_fields[i].offset);
+    if (value != NULL && !g_strv_contains ((const gchar * const *) names, event_option_fields[i].name))
+      return g_strdup_printf ("%s takes no %s", command, event_option_fields[i].name);
+  }
+  return NULL;
+}
+
+/* Sets @member of @request to option @option's time @text, as ISO 8601 UTC:
+ * dvrd takes only that, relative times are resolved here against @now_ns. */
+static gboolean
+set_time_member (JsonObject *request, const gchar *member, const gchar *command,
+    const gchar *option, const gchar *text, gint64 now_ns, gint64 *utc_ns, gchar **problem)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *iso = NULL;
+
+  if (!dvr_parse_time_arg (text, now_ns, utc_ns, &error)) {
+    *problem = g_strdup_printf ("%s: %s: %s", command, option, error->message);
+    return FALSE;
+  }
+  iso = dvr_utc_format_iso8601 (*utc_ns);
+  json_object_set_string_member (request, member, iso);
+  return TRUE;
+}
+
+static gboolean
+set_event_id_member (JsonObject *request, const gchar *command, const gchar *text,
+    gchar **problem)
+{
+  guint64 id;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXINT64, &id, NULL)) {
+    *problem = g_strdup_printf ("%s: the event ID is a number (1, 2, ...), not \"%s\"",
+        command, text);
+    return FALSE;
+  }
+  json_object_set_int_member (request, "event", (gint64) id);
+  return TRUE;
+}
+
+/* The request for "event VERB ...", "events" or "audit verify" (@argv[0]
+ * is the command word), or NULL with *@problem, a usage message. */
+static JsonObject *
+event_request_new (gint argc, gchar **argv, EventOptions *options, gchar **problem)
+{
+  g_autoptr (JsonObject) request = json_object_new ();
+  const gchar *verb = argc > 1 ? argv[1] : "";
+  g_autofree gchar *command = g_strjoin (" ", argv[0], verb, NULL);
+  gint64 now_ns = dvr_utc_now_ns ();
+  gint64 from_ns = G_MININT64, to_ns = G_MAXINT64;
+
+  if (g_str_equal (argv[0], "events")) {
+    if (argc != 1) {
+      *problem = g_strdup ("events takes no arguments, only --from T and --to T");
+      return NULL;
+    }
+    if ((*problem = event_options_check (options, "events", "--from --to")) != NULL)
+      return NULL;
+    json_object_set_string_member (request, "cmd", "events");
+    if ((options->from != NULL && !set_time_member (request, "from", "events", "--from",
+              options->from, now_ns, &from_ns, problem)) ||
+        (options->to != NULL && !set_time_member (request, "to", "events", "--to",
+              options->to, now_ns, &to_ns, problem)))
+      return NULL;
+    if (from_ns >= to_ns) {
+      *problem = g_strdup ("events: --from must be before --to");
+      return NULL;
+    }
+  } else if (g_str_equal (argv[0], "audit")) {
+    if (argc != 2 || !g_str_equal (verb, "verify")) {
+      *problem = g_strdup ("audit takes one command: verify");
+      return NULL;
+    }
+    if ((*problem = event_options_check (options, command, "")) != NULL)
+      return NULL;
+    json_object_set_string_member (request, "cmd", "audit-verify");
+  } else if (g_str_equal (verb, "start") || g_str_equal (verb, "stop") ||
+             g_str_equal (verb, "mark") || g_str_equal (verb, "create")) {
+    static const gchar *const allowed[][2] = {
+      { "start", "--reason" }, { "stop", "" }, { "mark", "--note" },
+      { "create", "--from --to --reason" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (allowed); i++)
+      if (g_str_equal (verb, allowed[i][0]) &&
+          (*problem = event_options_check (options, command, allowed[i][1])) != NULL)
+        return NULL;
+    if (argc != 2) {
+      *problem = g_strdup_printf ("%s takes no arguments", command);
+      return NULL;
+    }
+    if (g_str_equal (verb, "create")) {
+      g_autofree gchar *reason = NULL;
+
+      if (options->from == NULL || options->to == NULL || options->reason == NULL) {
+        *problem = g_strdup ("event create needs --from T, --to T and --reason TEXT");
+        return NULL;
+      }
+      reason = g_strstrip (g_strdup (options->reason));
+      if (reason[0] == '\0') {
+        *problem = g_strdup ("event create: --reason must not be empty");
+        return NULL;
+      }
+      if (!set_time_member (request, "from", command, "--from", options->from, now_ns,
+              &from_ns, problem) ||
+          !set_time_member (request, "to", command, "--to", options->to, now_ns, &to_ns,
+              problem))
+        return NULL;
+      if (from_ns >= to_ns) {
+        *problem = g_strdup ("event create: --from must be before --to");
+        return NULL;
+      }
+    }
+    {
+      g_autofree gchar *cmd = g_strconcat ("event-", verb, NULL);
+      json_object_set_string_member (request, "cmd", cmd);
+    }
+    if (options->reason != NULL)
+      json_object_set_string_member (request, "reason", options->reason);
+    if (options->note != NULL)
+      json_object_set_string_member (request, "note", options->note);
+  } else if (g_str_equal (verb, "set") || g_str_equal (verb, "show")) {
+    gboolean set = g_str_equal (verb, "set");
+    if ((*problem = event_options_check (options, command,
+                set ? "--category --case --notes" : "")) != NULL)
+      return NULL;
+    if (argc != 3) {
+      *problem = g_strdup_printf ("%s takes one event ID", command);
+      return NULL;
+    }
+    if (set && options->category == NULL && options->case_number == NULL &&
+        options->notes == NULL) {
+      *problem = g_strdup ("event set needs --category, --case or --notes (\"\" clears one)");
+      return NULL;
+    }
+    json_object_set_string_member (request, "cmd", set ? "event-set" : "event");
+    if (!set_event_id_member (request, command, argv[2], problem))
+      return NULL;
+    if (options->category != NULL)
+      json_object_set_string_member (request, "category", options->category);
+    if (options->case_number != NULL)
+      json_object_set_string_member (request, "case", options->case_number);
+    if (options->notes != NULL)
+      json_object_set_string_member (request, "notes", options->notes);
+  } else if (argc < 2) {
+    *problem = g_strdup ("event needs a command: start, stop, mark, create, set or show");
+    return NULL;
+  } else {
+    *problem = g_strdup_printf ("unknown command \"event %s\"", verb);
+    return NULL;
+  }
+  return g_steal_pointer (&request);
+}
+
+/* "front:4,rear:3": each camera with its evidence segments. */
+static gchar *
+event_cameras_to_text (JsonObject *event)
+{
+  JsonArray *cameras = member_get_array (event, "cameras");
+  g_autoptr (GString) text = g_string_new (NULL);
+
+  for (guint i = 0; cameras != NULL && i < json_array_get_length (cameras); i++) {
+    JsonObject *camera = array_get_object (cameras, i);
+    g_autofree gchar *name = member_to_text (camera, "name");
+    g_autofree gchar *segments = member_to_text (camera, "segments");
+    g_string_append_printf (text, "%s%s:%s", i > 0 ? "," : "", name, segments);
+  }
+  return g_strdup (text->len > 0 ? text->str : "-");
+}
+
+/* "signal lightbar (category collision, case 2026-0042)" */
+static gchar *
+event_reason_to_text (JsonObject *event)
+{
+  g_autofree gchar *reason = member_to_text (event, "reason");
+  g_autoptr (GString) text = g_string_new (reason);
+  const gchar *separator = " (";
+
+  if (!member_is_null_or_missing (event, "category")) {
+    g_autofree gchar *category = member_to_text (event, "category");
+    g_string_append_printf (text, "%scategory %s", separator, category);
+    separator = ", ";
+  }
+  if (!member_is_null_or_missing (event, "case")) {
+    g_autofree gchar *case_number = member_to_text (event, "case");
+    g_string_append_printf (text, "%scase %s", separator, case_number);
+    separator = ", ";
+  }
+  if (!g_str_equal (separator, " ("))
+    g_string_append_c (text, ')');
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+static void
+print_events (JsonObject *reply)
+{
+  static const gboolean right_aligned[] = { TRUE, FALSE, FALSE, FALSE, TRUE, FALSE, FALSE, FALSE };
+  JsonArray *events = member_get_array (reply, "events");
+  Table table;
+
+  if (events == NULL || json_array_get_length (events) == 0) {
+    printf ("no events\n");
+    return;
+  }
+  table_init (&table, G_N_ELEMENTS (right_aligned), right_aligned, 0);
+  table_add_row (&table, g_strsplit ("ID STATE START END DURATION KIND CAMERAS REASON", " ", -1), NULL);
+  for (guint i = 0; i < json_array_get_length (events); i++) {
+    JsonObject *event = array_get_object (events, i);
+    gchar **cells = g_new0 (gchar *, table.n_columns + 1);
+
+    cells[0] = member_to_text (event, "id");
+    cells[1] = member_to_text (event, "state");
+    cells[2] = member_to_text (event, "start");
+    cells[3] = member_to_text (event, "end");
+    cells[4] = span_to_text (event, "start", "end");
+    cells[5] = member_to_text (event, "kind");
+    cells[6] = event_cameras_to_text (event);
+    cells[7] = event_reason_to_text (event);
+    table_add_row (&table, cells, NULL);
+  }
+  table_print (&table);
+  table_clear (&table);
+}
+
+/* Its fields, one a line, under "event ID: KIND, STATE". */
+static void
+print_event_fields (JsonObject *event)
+{
+  static const struct {
+    const gchar *label;
+    const gchar *member;
+  } fields[] = {
+    { "start", "start" }, { "end", "end" }, { "reason", "reason" },
+    { "stopped by", "stop_reason" }, { "category", "category" }, { "case", "case" },
+    { "notes", "notes" },
+  };
+  g_autofree gchar *id = member_to_text (event, "id");
+  g_autofree gchar *kind = member_to_text (event, "kind");
+  g_autofree gchar *state = member_to_text (event, "state");
+
+  printf ("event %s: %s, %s\n", id, kind, state);
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++) {
+    g_autofree gchar *value = member_to_text (event, fields[i].member);
+    if (g_str_equal (fields[i].member, "end") && !member_is_null_or_missing (event, "end")) {
+      g_autofree gchar *duration = span_to_text (event, "start", "end");
+      printf ("  %-11s %s (%s)\n", fields[i].label, value, duration);
+    } else {
+      printf ("  %-11s %s\n", fields[i].label, value);
+    }
+  }
+}
+
+/* Each camera's window with its evidence, and the triggers. */
+static void
+print_event_cameras_and_triggers (JsonObject *event)
+{
+  static const gboolean camera_right[] = { FALSE, FALSE, FALSE, TRUE };
+  static const gboolean trigger_right[] = { FALSE, FALSE, FALSE };
+  JsonArray *cameras = member_get_array (event, "cameras");
+  JsonArray *triggers = member_get_array (event, "triggers");
+  Table table;
+
+  printf ("cameras\n");
+  table_init (&table, G_N_ELEMENTS (camera_right), camera_right, 2);
+  for (guint i = 0; cameras != NULL && i < json_array_get_length (cameras); i++) {
+    JsonObject *camera = array_get_object (cameras, i);
+    gchar **cells = g_new0 (gchar *, table.n_columns + 1);
+    g_autofree gchar *from = member_to_text (camera, "from");
+    g_autofree gchar *to = member_to_text (camera, "to");
+    g_autofree gchar *segments = member_to_text (camera, "segments");
+
+    cells[0] = member_to_text (camera, "name");
+    cells[1] = g_strdup_printf ("%s .. %s", from, member_is_null_or_missing (camera, "to") ?
+        "(open)" : to);
+    cells[2] = g_strdup_printf ("%s segment%s", segments, g_str_equal (segments, "1") ? "" : "s");
+    cells[3] = member_to_size (camera, "bytes");
+    table_add_row (&table, cells, NULL);
+  }
+  table_print (&table);
+  table_clear (&table);
+
+  printf ("triggers\n");
+  table_init (&table, G_N_ELEMENTS (trigger_right), trigger_right, 2);
+  for (guint i = 0; triggers != NULL && i < json_array_get_length (triggers); i++) {
+    JsonObject *trigger = array_get_object (triggers, i);
+    gchar **cells = g_new0 (gchar *, table.n_columns + 1);
+
+    cells[0] = member_to_text (trigger, "time");
+    cells[1] = member_to_text (trigger, "action");
+    if (member_is_null_or_missing (trigger, "detail")) {
+      cells[2] = member_to_text (trigger, "source");
+    } else {
+      g_autofree gchar *source = member_to_text (trigger, "source");
+      g_autofree gchar *detail = member_to_text (trigger, "detail");
+      cells[2] = g_strdup_printf ("%s: %s", source, detail);
+    }
+    table_add_row (&table, cells, NULL);
+  }
+  table_print (&table);
+  table_clear (&table);
+}
+
+/* event show: the event, then every evidence file (relative to the
+ * storage), by camera then start. */
+static void
+print_event_show (JsonObject *reply)
+{
+  static const gboolean right_aligned[] = { FALSE, FALSE, TRUE, FALSE, FALSE };
+  JsonObject *event = member_get_object (reply, "event");
+  JsonArray *segments = member_get_array (reply, "segments");
+  guint n_segments = segments != NULL ? json_array_get_length (segments) : 0;
+  Table table;
+
+  print_event_fields (event);
+  print_event_cameras_and_triggers (event);
+  printf ("evidence: %u file%s\n", n_segments, n_segments == 1 ? "" : "s");
+  table_init (&table, G_N_ELEMENTS (right_aligned), right_aligned, 2);
+  for (guint i = 0; i < n_segments; i++) {
+    JsonObject *segment = array_get_object (segments, i);
+    gchar **cells = g_new0 (gchar *, table.n_columns + 1);
+
+    cells[0] = member_to_text (segment, "camera");
+    cells[1] = member_to_text (segment, "start");
+    cells[2] = member_to_size (segment, "bytes");
+    cells[3] = member_to_text (segment, "state");
+    cells[4] = member_to_text (segment, "path");
+    table_add_row (&table, cells, NULL);
+  }
+  table_print (&table);
+  table_clear (&table);
+}
+
+/* The latest "to" of the cameras' windows: until when the post-event time
+ * records.  ISO 8601 UTC strings of one format compare as times. */
+static gchar *
+event_windows_end (JsonObject *event)
+{
+  JsonArray *cameras = member_get_array (event, "cameras");
+  g_autofree gchar *latest = NULL;
+
+  for (guint i = 0; cameras != NULL && i < json_array_get_length (cameras); i++) {
+    JsonObject *camera = array_get_object (cameras, i);
+    if (!member_is_null_or_missing (camera, "to")) {
+      g_autofree gchar *to = member_to_text (camera, "to");
+      if (latest == NULL || strcmp (to, latest) > 0) {
+        g_free (latest);
+        latest = g_steal_pointer (&to);
+      }
+    }
+  }
+  return g_steal_pointer (&latest);
+}
+
+/* What "event start|stop|mark|create|set|show" did. */
+static void
+print_event_reply (const gchar *verb, JsonObject *reply)
+{
+  JsonObject *event = member_get_object (reply, "event");
+  g_autofree gchar *id = member_to_text (event, "id");
+  g_autofree gchar *start = member_to_text (event, "start");
+  g_autofree gchar *end = member_to_text (event, "end");
+
+  if (g_str_equal (verb, "start")) {
+    g_autofree gchar *extended = member_to_text (reply, "extended");
+    if (g_str_equal (extended, "yes"))
+      printf ("event %s extended (running since %s)\n", id, start);
+    else
+      printf ("event %s started at %s\n", id, start);
+  } else if (g_str_equal (verb, "stop")) {
+    g_autofree gchar *until = event_windows_end (event);
+    if (until != NULL && strcmp (until, end) > 0)
+      printf ("event %s ended at %s; post-event recording until %s\n", id, end, until);
+    else
+      printf ("event %s ended at %s\n", id, end);
+  } else if (g_str_equal (verb, "mark")) {
+    JsonArray *triggers = member_get_array (event, "triggers");
+    guint n = triggers != NULL ? json_array_get_length (triggers) : 0;
+    g_autofree gchar *time = n > 0 ? member_to_text (array_get_object (triggers, n - 1), "time") :
+        g_strdup ("-");
+    printf ("event %s marked at %s\n", id, time);
+  } else if (g_str_equal (verb, "create")) {
+    g_autofree gchar *duration = span_to_text (event, "start", "end");
+    printf ("event %s created: %s .. %s (%s)\n", id, start, end, duration);
+    print_event_cameras_and_triggers (event);
+  } else if (g_str_equal (verb, "set")) {
+    print_event_fields (event);
+  } else if (g_str_equal (verb, "show")) {
+    print_event_show (reply);
+  }
+}
+
+/* The audit problem without the row it names, which the caller says:
+ * "row 17: X" gives "X", "audit row 17 (delete): X" gives "delete: X". */
+static gchar *
+audit_problem_without_row (const gchar *problem, const gchar *row)
+{
+  g_autofree gchar *prefix = g_strdup_printf ("row %s", row);
+  const gchar *p = g_str_has_prefix (problem, "audit ") ? problem + strlen ("audit ") : problem;
+  const gchar *close;
+
+  if (!g_str_has_prefix (p, prefix))
+    return g_strdup (problem);
+  p += strlen (prefix);
+  if (g_str_has_prefix (p, ": "))
+    return g_strdup (p + 2);
+  if (g_str_has_prefix (p, " (") && (close = strstr (p, "): ")) != NULL)
+    return g_strdup_printf ("%.*s: %s", (int) (close - p - 2), p + 2, close + 3);
+  return g_strdup (problem);
+}
+
+/* "audit log intact: 42 rows, head 3f1c..." or "audit log BROKEN at row 17:
+ * PROBLEM"; FALSE when broken. */
+static gboolean
+print_audit_verify (JsonObject *reply)
+{
+  g_autofree gchar *intact = member_to_text (reply, "intact");
+  g_autofree gchar *rows = member_to_text (reply, "rows");
+
+  if (g_str_equal (intact, "yes")) {
+    g_autofree gchar *head = member_to_text (reply, "head");
+    printf ("audit log intact: %s rows, head %s\n", rows, head);
+    return TRUE;
+  } else {
+    g_autofree gchar *first_bad = member_to_text (reply, "first_bad");
+    g_autofree gchar *problem = member_to_text (reply, "problem");
+    g_autofree gchar *text = audit_problem_without_row (problem, first_bad);
+
+    printf ("audit log BROKEN at row %s: %s\n", first_bad, text);
+    return FALSE;
+  }
 }
 
 /* ---- main ---- */
@@ -310,6 +909,7 @@ main (int argc, char **argv)
   g_autofree gchar *socket_path = NULL;
   gboolean json = FALSE;
   gint timeout_ms = DEFAULT_TIMEOUT_MS;
+  g_auto (EventOptions) event_options = { NULL, };
   const GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
       "dvrd's control socket (default: $DVR_CONTROL_SOCKET, else "
@@ -318,6 +918,20 @@ main (int argc, char **argv)
       "Print the reply as indented JSON", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout_ms,
       "Give up after MS milliseconds (default 5000)", "MS" },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &event_options.reason,
+      "event start, event create: why", "TEXT" },
+    { "note", 0, 0, G_OPTION_ARG_STRING, &event_options.note,
+      "event mark: what the mark is for", "TEXT" },
+    { "from", 0, 0, G_OPTION_ARG_STRING, &event_options.from,
+      "event create, events: from this time", "T" },
+    { "to", 0, 0, G_OPTION_ARG_STRING, &event_options.to,
+      "event create, events: to this time", "T" },
+    { "category", 0, 0, G_OPTION_ARG_STRING, &event_options.category,
+      "event set: the event's category", "C" },
+    { "case", 0, 0, G_OPTION_ARG_STRING, &event_options.case_number,
+      "event set: the case number", "N" },
+    { "notes", 0, 0, G_OPTION_ARG_STRING, &event_options.notes,
+      "event set: notes", "TEXT" },
     { NULL },
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("COMMAND");
@@ -325,6 +939,7 @@ main (int argc, char **argv)
   g_autoptr(JsonObject) request = NULL;
   g_autoptr(JsonObject) reply = NULL;
   const gchar *command;
+  gboolean event_command;
 
   setlocale (LC_ALL, "");
   g_option_context_add_main_entries (context, entries, NULL);
@@ -332,13 +947,32 @@ main (int argc, char **argv)
       "Query a running dvrd.\n"
       "\n"
       "Commands:\n"
-      "  status      cameras, recording state, current segments, gaps, signals\n"
+      "  status      cameras, recording state, current segments, gaps, signals,\n"
+      "              the running event, disk space\n"
       "  signal NAME on|off\n"
       "              set a vehicle signal (one whose source is the control socket)\n"
-      "  raw JSON    send JSON as one request line and print the reply line");
+      "  event start [--reason TEXT]\n"
+      "              start an event, or extend the one running\n"
+      "  event stop  end the running event (its post-event time still records)\n"
+      "  event mark [--note TEXT]\n"
+      "              bookmark the running event\n"
+      "  event create --from T --to T --reason TEXT\n"
+      "              make evidence of a past span that is still on the drive\n"
+      "  event set ID [--category C] [--case N] [--notes TEXT]\n"
+      "              file an event (\"\" clears a field)\n"
+      "  event show ID\n"
+      "              an event, its cameras, triggers and evidence files\n"
+      "  events [--from T] [--to T]\n"
+      "              the events overlapping that time, oldest first\n"
+      "  audit verify\n"
+      "              check the audit log's hash chain\n"
+      "  raw JSON    send JSON as one request line and print the reply line\n"
+      "\n"
+      "Times (T): ISO 8601 with Z or an offset (2026-11-28T22:30:01Z,\n"
+      "2026-11-28T23:30:01+01:00), now, or a time before now: -90s, -5m, -2h.");
   g_option_context_set_description (context,
-      "Exit status: 0 ok, 1 dvrd answered with an error, 2 usage error or dvrd "
-      "unreachable.\n");
+      "Exit status: 0 ok, 1 dvrd answered with an error or audit verify found the "
+      "log broken,\n2 usage error or dvrd unreachable.\n");
   if (!g_option_context_parse (context, &argc, &argv, &error))
     return usage_error (error->message);
   if (argc < 2)
@@ -353,7 +987,14 @@ main (int argc, char **argv)
   }
 
   command = argv[1];
-  if (g_strcmp0 (command, "status") == 0) {
+  event_command = g_strcmp0 (command, "event") == 0 || g_strcmp0 (command, "events") == 0 ||
+      g_strcmp0 (command, "audit") == 0;
+  if (event_command) {
+    g_autofree gchar *problem = NULL;
+    request = event_request_new (argc - 1, argv + 1, &event_options, &problem);
+    if (request == NULL)
+      return usage_error (problem);
+  } else if (g_strcmp0 (command, "status") == 0) {
     if (argc != 2)
       return usage_error ("status takes no arguments");
     request = json_object_new ();
@@ -384,6 +1025,11 @@ main (int argc, char **argv)
     g_autofree gchar *message = g_strdup_printf ("unknown command \"%s\"", command);
     return usage_error (message);
   }
+  if (!event_command) {
+    g_autofree gchar *message = event_options_check (&event_options, command, "");
+    if (message != NULL)
+      return usage_error (message);
+  }
 
   reply = dvr_control_call (socket_path, request, (guint) timeout_ms, &error);
   if (reply == NULL) {
@@ -407,6 +1053,18 @@ main (int argc, char **argv)
   if (!json && g_strcmp0 (command, "signal") == 0) {
     g_autofree gchar *changed = member_to_text (reply, "changed");
     printf ("%s %s%s\n", argv[2], argv[3], g_strcmp0 (changed, "yes") == 0 ? "" : " (already)");
+  }
+  if (!json && g_strcmp0 (command, "event") == 0)
+    print_event_reply (argv[2], reply);
+  if (!json && g_strcmp0 (command, "events") == 0)
+    print_events (reply);
+  if (g_strcmp0 (command, "audit") == 0) {
+    JsonNode *intact = json_object_get_member (reply, "intact");
+    if (!json)
+      return print_audit_verify (reply) ? EXIT_OK : EXIT_REPLY_ERROR;
+    if (intact == NULL || json_node_get_value_type (intact) != G_TYPE_BOOLEAN ||
+        !json_node_get_boolean (intact))
+      return EXIT_REPLY_ERROR;
   }
   return EXIT_OK;
 }

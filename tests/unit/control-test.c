@@ -1044,6 +1044,7 @@ typedef struct {
   JsonObject *last_request;
   guint n_requests;
   gboolean audit_broken;
+  gboolean old_status;      /* a status from a dvrd without events */
 } FakeDvrd;
 
 #define FAKE_EVENT_RUNNING \
@@ -1094,6 +1095,15 @@ fake_dvrd_handler (const gchar *command,
     payload = "{\"intact\":true,\"rows\":5,\"head\":\"ab12\"}";
   else if (g_strcmp0 (command, "audit-verify") == 0)
     payload = "{\"intact\":false,\"rows\":20,\"first_bad\":17,\"problem\":\"row 17: hash mismatch\"}";
+  else if (g_strcmp0 (command, "status") == 0 && fake->old_status)
+    payload = "{\"unit\":\"car-17\",\"cameras\":[]}";
+  else if (g_strcmp0 (command, "status") == 0)
+    payload = "{\"unit\":\"car-17\",\"cameras\":[],\"event\":{\"id\":3,\"state\":\"running\","
+        "\"start\":\"2026-11-28T22:30:01.000Z\",\"end\":null,\"active_signals\":[\"lightbar\","
+        "\"siren\"]},\"retention\":{\"free_bytes\":42949672960,\"total_bytes\":64424509440,"
+        "\"min_free_bytes\":3221225472,\"ring_segments\":1201,\"ring_bytes\":18253611008,"
+        "\"evidence_segments\":12,\"evidence_bytes\":188743680,\"alarm\":\"none\","
+        "\"storage_full\":false}}";
   if (payload == NULL) {
     g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_FAILED, "no event is running");
     return NULL;
@@ -1153,7 +1163,7 @@ run_dvrctl (Fixture *f, gchar **out, gchar **err, ...)
 static void
 test_dvrctl_events (Fixture *f, gconstpointer data)
 {
-  FakeDvrd fake = { NULL, 0, FALSE };
+  FakeDvrd fake = { NULL, 0, FALSE, FALSE };
   g_autoptr(GError) error = NULL;
   const gchar *dvrctl = g_getenv ("DVRCTL");
 
@@ -1272,6 +1282,20 @@ test_dvrctl_events (Fixture *f, gconstpointer data)
     g_assert_cmpstr (out_broken, ==, "audit log BROKEN at row 17: hash mismatch\n");
     g_assert_cmpint (run_dvrctl (f, NULL, NULL, "--json", "audit", "verify", NULL), ==, 1);
   }
+  /* status: the running event and the disk budget, when dvrd has them. */
+  {
+    g_autofree gchar *out = NULL, *out_old = NULL;
+    g_assert_cmpint (run_dvrctl (f, &out, NULL, "status", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, "\nevent 3 running since 2026-11-28T22:30:01.000Z "
+            "(lightbar siren)\n"));
+    g_assert_nonnull (strstr (out, "\ndisk: 40.0\xc2\xa0GiB free of 60.0\xc2\xa0GiB "
+            "(min-free 3.0\xc2\xa0GiB), ring 1201 segments 17.0\xc2\xa0GiB, "
+            "evidence 12 segments 180.0\xc2\xa0MiB, alarm none\n"));
+    fake.old_status = TRUE;
+    g_assert_cmpint (run_dvrctl (f, &out_old, NULL, "status", NULL), ==, 0);
+    g_assert_null (strstr (out_old, "event"));
+    g_assert_null (strstr (out_old, "disk:"));
+  }
   /* Usage errors: exit 2, the option named, nothing sent. */
   {
     static const gchar *const bad[][9] = {
@@ -1279,7 +1303,7 @@ test_dvrctl_events (Fixture *f, gconstpointer data)
       { "event", "create", "--from", "-5m", "--to", "2026-11-28T22:30:01", "--reason", "x", NULL },
       { "event", "create", "--from", "-5m", "--to", "-10m", "--reason", "x", NULL },
       { "event", "create", "--from", "-5m", "--to", "now", NULL },
-      { "event", "create", "--from", "-5m", "--to", "now", "--reason", "", NULL },
+      { "event", "create", "--from", "-5m", "--to", "now", "--reason", " ", NULL },
       { "event", "stop", "--reason", "x", NULL },
       { "event", "set", "2", NULL },
       { "event", "show", "two", NULL },
