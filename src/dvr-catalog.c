@@ -1863,8 +1863,9 @@ detail_add_trigger (JsonBuilder *b, const DvrEventTrigger *trigger)
     detail_add_string (b, "detail", trigger->detail);
 }
 
+/* @with_from: FALSE where only the windows' ends change (ending an event). */
 static void
-detail_add_windows (JsonBuilder *b, GPtrArray *windows)
+detail_add_windows (JsonBuilder *b, GPtrArray *windows, gboolean with_from)
 {
   json_builder_set_member_name (b, "windows");
   json_builder_begin_array (b);
@@ -1872,7 +1873,8 @@ detail_add_windows (JsonBuilder *b, GPtrArray *windows)
     const DvrEventWindow *window = g_ptr_array_index (windows, i);
     json_builder_begin_object (b);
     detail_add_string (b, "camera", window->camera);
-    detail_add_time (b, "from", window->from_utc_ns);
+    if (with_from)
+      detail_add_time (b, "from", window->from_utc_ns);
     detail_add_time (b, "to", window->to_utc_ns);
     json_builder_end_object (b);
   }
@@ -1956,7 +1958,7 @@ dvr_catalog_add_event (DvrCatalog *catalog, DvrEvent *event, GError **error)
   detail_add_time (b, "start", event->start_utc_ns);
   detail_add_time (b, "end", event->end_utc_ns);
   detail_add_string (b, "reason", event->reason);
-  detail_add_windows (b, event->windows);
+  detail_add_windows (b, event->windows, TRUE);
   json_builder_set_member_name (b, "triggers");
   json_builder_begin_array (b);
   for (guint i = 0; i < event->triggers->len; i++) {
@@ -2071,7 +2073,7 @@ dvr_catalog_end_event (DvrCatalog *catalog, gint64 event_id, gint64 end_utc_ns,
   detail_add_int (b, "event", event_id);
   detail_add_time (b, "end", end_utc_ns);
   detail_add_string (b, "stop_reason", stop_reason);
-  detail_add_windows (b, windows);
+  detail_add_windows (b, windows, FALSE);
   detail = detail_finish (b);
   if (!catalog_audit_append (catalog, utc_now_ns (), "event-stop", detail, error)) {
     catalog_rollback (catalog);
