@@ -1328,6 +1328,52 @@ test_restart (void)
   g_assert_cmpuint (count_audit (rows, "startup", NULL), >=, 3);
 }
 
+/* A configuration changed between two starts is its own audit row, with
+ * the SHA-256 of the text before and after; an unchanged one is not. */
+static void
+test_config_change (void)
+{
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (GPtrArray) before = NULL;
+  g_autoptr (GPtrArray) after = NULL;
+  g_autofree gchar *old_sha = NULL;
+  g_autofree gchar *new_sha = NULL;
+  g_autofree gchar *old_config = g_strdup (fx.config);
+  g_autofree gchar *expected = NULL;
+  guint64 n_rows = 0;
+
+  REQUIRE (fx.audited, "/event-record/audit");
+  catalog = open_catalog ();
+  before = read_audit (catalog, &n_rows);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+  g_assert_cmpuint (count_audit (before, "config", NULL), ==, 0);
+
+  old_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, old_config, -1);
+  g_free (fx.config);
+  fx.config = g_strconcat (old_config, "# changed by the technician\n", NULL);
+  new_sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, fx.config, -1);
+  start_daemon ();
+  stop_daemon ();
+
+  catalog = open_catalog ();
+  after = read_audit (catalog, &n_rows);
+  g_assert_cmpuint (count_audit (after, "config", NULL), ==, 1);
+  expected = g_strdup_printf ("\"old_sha256\":\"%s\",\"new_sha256\":\"%s\"", old_sha, new_sha);
+  g_assert_cmpuint (count_audit (after, "config", expected), ==, 1);
+  g_assert_cmpuint (count_audit (after, "startup", new_sha), ==, 1);
+  g_assert_cmpuint (count_audit (after, "startup", NULL), ==,
+      count_audit (before, "startup", NULL) + 1);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  /* The same text again: a startup row, no config row. */
+  start_daemon ();
+  stop_daemon ();
+  catalog = open_catalog ();
+  g_clear_pointer (&after, g_ptr_array_unref);
+  after = read_audit (catalog, &n_rows);
+  g_assert_cmpuint (count_audit (after, "config", NULL), ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1343,6 +1389,7 @@ main (int argc, char **argv)
   g_test_add_func ("/event-record/set-info", test_set_info);
   g_test_add_func ("/event-record/audit", test_audit);
   g_test_add_func ("/event-record/restart", test_restart);
+  g_test_add_func ("/event-record/config-change", test_config_change);
   ret = g_test_run ();
 
   g_clear_pointer (&fx.daemon, dvr_test_daemon_free);
