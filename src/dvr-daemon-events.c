@@ -205,6 +205,11 @@ apply_result (DvrDaemon *daemon, DvrEventsResult result, DvrEventKind kind,
   }
   if (result.flags & DVR_EVENTS_IGNORED)
     g_message ("event: %s from %s ignored: no event is running", action, source);
+  /* With synchronous=NORMAL a commit is durable at the next checkpoint:
+   * ask for one now rather than at the next segment, so that a power loss
+   * right after a trigger does not lose the evidence marking. */
+  if (result.flags & ~DVR_EVENTS_IGNORED)
+    dvr_storage_request_checkpoint (daemon->storage);
   schedule_deadline (daemon);
 }
 
@@ -433,7 +438,6 @@ dvr_daemon_events_start (DvrDaemon *daemon)
 void
 dvr_daemon_events_segment_added (DvrDaemon *daemon)
 {
-  daemon->usage_mono_ns = 0;
   retention_check (daemon);
 }
 
@@ -1002,6 +1006,7 @@ control_event_create (DvrDaemon *daemon, JsonObject *request, GError **error)
         local_error->message);
     return NULL;
   }
+  dvr_storage_request_checkpoint (daemon->storage);
   g_message ("event %" G_GINT64_FORMAT " created after the fact: %s", event->id, reason);
   return event_reply (daemon, event->id, NULL, error);
 }
@@ -1031,6 +1036,7 @@ control_event_set (DvrDaemon *daemon, JsonObject *request, GError **error)
           local_error->message);
     return NULL;
   }
+  dvr_storage_request_checkpoint (daemon->storage);
   return event_reply (daemon, id, NULL, error);
 }
 

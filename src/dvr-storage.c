@@ -20,10 +20,12 @@ struct _DvrStorage {
   GThreadPool *pool;       /* one thread: finalizations in order */
   DvrStorageIdleFunc after_finalize;
   gpointer after_finalize_data;
+  gint checkpoint_queued;  /* atomic: one checkpoint job queued at most */
 };
 
 typedef struct {
   DvrStorage *storage;
+  gboolean checkpoint_only; /* a dvr_storage_request_checkpoint() job */
   GPtrArray *delete_paths; /* a deletion job (then only func/user_data below) */
   GPtrArray *deleted;
   DvrStorageDeleteFunc delete_func;
@@ -72,6 +74,13 @@ finalize_job_run (gpointer data, gpointer pool_data)
   g_autofree gchar *path = NULL;
   g_autofree gchar *folder = NULL;
 
+  if (job->checkpoint_only) {
+    g_atomic_int_set (&storage->checkpoint_queued, 0);
+    if (storage->after_finalize != NULL)
+      storage->after_finalize (storage->after_finalize_data);
+    finalize_job_free (job);
+    return;
+  }
   if (job->delete_paths != NULL) {
     job->deleted = dvr_storage_delete (storage, job->delete_paths, &job->error);
     g_main_context_invoke_full (storage->context, G_PRIORITY_DEFAULT,
@@ -323,5 +332,18 @@ dvr_storage_delete_async (DvrStorage *storage, GPtrArray *relpaths,
   job->delete_paths = g_ptr_array_ref (relpaths);
   job->delete_func = func;
   job->user_data = user_data;
+  g_thread_pool_push (storage->pool, job, NULL);
+}
+
+void
+dvr_storage_request_checkpoint (DvrStorage *storage)
+{
+  FinalizeJob *job;
+
+  if (!g_atomic_int_compare_and_exchange (&storage->checkpoint_queued, 0, 1))
+    return;
+  job = g_new0 (FinalizeJob, 1);
+  job->storage = storage;
+  job->checkpoint_only = TRUE;
   g_thread_pool_push (storage->pool, job, NULL);
 }

@@ -104,4 +104,10 @@ void dvr_storage_delete_async (DvrStorage *storage,
                                DvrStorageDeleteFunc func,
                                gpointer user_data);
 
+/* Runs the after-finalize hook (the daemon's catalog checkpoint) on the
+ * storage thread soon, without a segment: rows that are not about a file
+ * (an event, its evidence links) are then durable too, not only once the
+ * next segment is finalized.  Requests made while one is queued are one. */
+void dvr_storage_request_checkpoint (DvrStorage *storage);
+
 G_END_DECLS
