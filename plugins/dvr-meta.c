@@ -63,6 +63,13 @@
  * the keyframe through.  Without the queues the pipeline stalls on the
  * first frame.  Segment files carry running time: a segment's first
  * sample is at its start's running time, not 0.
+ *
+ * The tracks stay in the first segment the video has after its stream
+ * start or a flush (open-ended): a later segment without a flush (a replay
+ * looping on a segment seek) is not passed on, and samples and gaps are
+ * stamped at the frame's running time in the tracks' segment.  A segment
+ * in the middle of a sparse track can deadlock matroskamux (1.22) where
+ * splitmuxsink closes a fragment (see dvr_meta_sink_event()).
  */
 
 #include "dvr-meta.h"
@@ -163,7 +170,8 @@ struct _DvrMeta {
   GstClockTimeDiff utc_offset;  /* realtime ns - clock ns */
 
   /* Streaming thread only; reset on READY->PAUSED. */
-  GstSegment segment;
+  GstSegment segment;           /* the video's */
+  GstSegment track_segment;     /* the text and JSON pads', or UNDEFINED */
   gint fps_n, fps_d;
   GstClockTime prev_pts;
   gboolean json_sent;           /* since start or the last flush */
@@ -317,6 +325,7 @@ static void
 dvr_meta_reset_streaming (DvrMeta *self)
 {
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&self->track_segment, GST_FORMAT_UNDEFINED);
   self->fps_n = 0;
   self->fps_d = 1;
   self->prev_pts = GST_CLOCK_TIME_NONE;
@@ -1136,6 +1145,33 @@ dvr_meta_push_title (GstPad *pad, const gchar *title)
   gst_pad_push_event (pad, gst_event_new_tag (tags));
 }
 
+/* The tracks take the video's segment, open-ended: later samples are
+ * stamped in it by their running time (dvr_meta_track_time()), whatever
+ * segments the video goes through meanwhile. */
+static void
+dvr_meta_push_track_segment (DvrMeta *self, guint32 seqnum)
+{
+  GstEvent *event;
+
+  self->track_segment = self->segment;
+  self->track_segment.stop = GST_CLOCK_TIME_NONE;
+  self->track_segment.duration = GST_CLOCK_TIME_NONE;
+  event = gst_event_new_segment (&self->track_segment);
+  if (seqnum != GST_SEQNUM_INVALID)
+    gst_event_set_seqnum (event, seqnum);
+  dvr_meta_push_meta_event (self, event);
+}
+
+/* @running_time as a timestamp in the tracks' segment, or NONE. */
+static GstClockTime
+dvr_meta_track_time (DvrMeta *self, GstClockTime running_time)
+{
+  if (self->track_segment.format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (running_time))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_position_from_running_time (&self->track_segment, GST_FORMAT_TIME,
+      running_time);
+}
+
 static gboolean
 dvr_meta_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 {
@@ -1149,6 +1185,8 @@ dvr_meta_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       dvr_meta_push_stream_start (self, self->jsonpad, event, "json", GST_STREAM_FLAG_SPARSE);
       self->titles_sent = FALSE;
       self->json_sent = FALSE;
+      /* A new stream: its segment goes to the tracks. */
+      gst_segment_init (&self->track_segment, GST_FORMAT_UNDEFINED);
       break;
 
     case GST_EVENT_CAPS:{
@@ -1172,12 +1210,20 @@ dvr_meta_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
             ("video segment is not in TIME format: no metadata"));
         break;
       }
-      {
-        GstEvent *copy = gst_event_new_segment (&self->segment);
-
-        gst_event_set_seqnum (copy, gst_event_get_seqnum (event));
-        dvr_meta_push_meta_event (self, copy);
-      }
+      /* Only the first segment since the stream start or a flush goes to
+       * the tracks: a later one (a replay looping on a segment seek) is
+       * not passed on, the samples are stamped in the tracks' segment
+       * instead, at the same running time.  A segment on a sparse track
+       * deadlocks matroskamux (GstCollectPads, 1.22): it takes the start
+       * of the new segment as the track's position, and a loop's segment
+       * starts where the last frame ends, after the muxer's oldest queued
+       * frame, so the track is marked not waiting.  When splitmuxsink
+       * closes the fragment there, collectpads' stop zeroes its count of
+       * ready pads but keeps that mark, and in the next fragment the count
+       * never reaches all pads: the muxer, then splitmuxsink, then the
+       * source block for good. */
+      if (self->track_segment.format != GST_FORMAT_TIME)
+        dvr_meta_push_track_segment (self, gst_event_get_seqnum (event));
       if (!self->titles_sent) {
         dvr_meta_push_title (self->textpad, DVR_META_TEXT_TITLE);
         dvr_meta_push_title (self->jsonpad, DVR_META_JSON_TITLE);
@@ -1187,15 +1233,34 @@ dvr_meta_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      gst_segment_init (&self->track_segment, GST_FORMAT_UNDEFINED);
       self->prev_pts = GST_CLOCK_TIME_NONE;
       self->json_sent = FALSE;
       /* fall through */
     case GST_EVENT_FLUSH_START:
     case GST_EVENT_EOS:
-    case GST_EVENT_GAP:
     case GST_EVENT_SEGMENT_DONE:
       dvr_meta_push_meta_event (self, gst_event_ref (event));
       break;
+
+    case GST_EVENT_GAP:{
+      GstClockTime start, duration;
+
+      /* In the tracks' segment, like the samples. */
+      gst_event_parse_gap (event, &start, &duration);
+      if (self->segment.format == GST_FORMAT_TIME)
+        start = dvr_meta_track_time (self,
+            gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, start));
+      else
+        start = GST_CLOCK_TIME_NONE;
+      if (GST_CLOCK_TIME_IS_VALID (start)) {
+        GstEvent *gap = gst_event_new_gap (start, duration);
+
+        gst_event_set_seqnum (gap, gst_event_get_seqnum (event));
+        dvr_meta_push_meta_event (self, gap);
+      }
+      break;
+    }
 
     default:
       break;
@@ -1255,7 +1320,7 @@ dvr_meta_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   DvrMeta *self = DVR_META (parent);
   DvrMetaFrame frame = { 0, };
-  GstClockTime duration, base_time, running_time, clock_time = GST_CLOCK_TIME_NONE;
+  GstClockTime duration, base_time, running_time, track_pts, clock_time = GST_CLOCK_TIME_NONE;
   g_autoptr (GstStructure) event = NULL;
   gchar *text, *json = NULL;
   GstFlowReturn ret, meta_ret;
@@ -1275,6 +1340,13 @@ dvr_meta_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     return gst_pad_push (self->srcpad, buf);
   }
   frame.running_time = running_time;
+  track_pts = dvr_meta_track_time (self, running_time);
+  if (!GST_CLOCK_TIME_IS_VALID (track_pts)) {
+    /* Running time went back without a flush, or no segment was passed
+     * on: the tracks take the video's segment after all. */
+    dvr_meta_push_track_segment (self, GST_SEQNUM_INVALID);
+    track_pts = frame.pts;
+  }
 
   g_mutex_lock (&self->lock);
   if (self->have_utc_offset) {
@@ -1305,10 +1377,10 @@ dvr_meta_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
   /* Metadata first: splitmuxsink holds a keyframe until every other
    * stream has reached its time, so the samples for a frame must be on
    * their way (through a queue, see the doc block) before the frame. */
-  meta_ret = gst_pad_push (self->textpad, dvr_meta_text_buffer (text, frame.pts, duration));
+  meta_ret = gst_pad_push (self->textpad, dvr_meta_text_buffer (text, track_pts, duration));
   if (json != NULL && !dvr_meta_flow_is_fatal (meta_ret)) {
     GST_LOG_OBJECT (self, "JSON at %" GST_TIME_FORMAT ": %s", GST_TIME_ARGS (frame.pts), json);
-    ret = gst_pad_push (self->jsonpad, dvr_meta_text_buffer (json, frame.pts, duration));
+    ret = gst_pad_push (self->jsonpad, dvr_meta_text_buffer (json, track_pts, duration));
     if (dvr_meta_flow_is_fatal (ret))
       meta_ret = ret;
   } else {

@@ -797,7 +797,9 @@ replay_start (GstElement *pipeline, gpointer user_data)
 /* A non-flushing segment seek bases the next loop on the last frame's
  * timestamp, not on its end, so every loop would repeat one timestamp.
  * Rebase each new segment on the end of the last frame instead: the
- * replayed stream is then as continuous as a camera's. */
+ * replayed stream is then as continuous as a camera's.  dvrmeta keeps
+ * that new segment off its tracks: there it deadlocked matroskamux when a
+ * loop started a segment (plugins/dvr-meta.c, docs/metadata.md). */
 static GstPadProbeReturn
 replay_rebase_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {

@@ -290,6 +290,100 @@ test_stream_events (void)
   fixture_stop (&f);
 }
 
+/* The events waiting on @h: none may be a segment. */
+static void
+assert_no_segment (GstHarness *h)
+{
+  GstEvent *event;
+
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    g_assert_cmpint (GST_EVENT_TYPE (event), !=, GST_EVENT_SEGMENT);
+    gst_event_unref (event);
+  }
+}
+
+/* A later segment without a flush (a replay looping on a segment seek:
+ * timestamps start over, running time goes on) does not reach the tracks:
+ * their samples and gaps are stamped in the first segment, at the frame's
+ * running time.  Such a segment on the JSON track deadlocked matroskamux at
+ * a splitmuxsink fragment boundary (see dvr_meta_sink_event()).  After a
+ * flush, the video's segment goes to the tracks again. */
+static void
+test_loop_segment (void)
+{
+  Fixture f;
+  GstSegment seg;
+  GstEvent *event;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  const GstSegment *got;
+  gboolean saw_segment = FALSE;
+  gchar *text;
+  JsonObject *o;
+
+  fixture_start (&f, H264_CAPS);
+  push_frame (&f, 0, TRUE);
+  push_frame (&f, 33 * MS, FALSE);
+  while ((text = try_pull_string (f.text, NULL, NULL)) != NULL)
+    g_free (text);
+  while ((text = try_pull_string (f.json, NULL, NULL)) != NULL)
+    g_free (text);
+  while ((event = gst_harness_try_pull_event (f.text)) != NULL)
+    gst_event_unref (event);
+  while ((event = gst_harness_try_pull_event (f.json)) != NULL)
+    gst_event_unref (event);
+
+  /* The loop, based on the end of the last frame. */
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.base = 66 * MS;
+  g_assert_true (gst_harness_push_event (f.video, gst_event_new_segment (&seg)));
+  push_frame (&f, 0, TRUE);
+  assert_no_segment (f.text);
+  assert_no_segment (f.json);
+  text = try_pull_string (f.text, &pts, NULL);
+  g_assert_nonnull (text);
+  g_assert_cmpuint (pts, ==, 66 * MS);
+  g_free (text);
+  o = try_pull_json (&f, 66 * MS);
+  g_assert_nonnull (o);
+  g_assert_cmpint (json_object_get_int_member (o, "pts_ns"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "running_ns"), ==, 66 * MS);
+  json_object_unref (o);
+
+  g_assert_true (gst_harness_push_event (f.video, gst_event_new_gap (33 * MS, 33 * MS)));
+  event = gst_harness_try_pull_event (f.json);
+  g_assert_nonnull (event);
+  g_assert_cmpint (GST_EVENT_TYPE (event), ==, GST_EVENT_GAP);
+  {
+    GstClockTime start, duration;
+
+    gst_event_parse_gap (event, &start, &duration);
+    g_assert_cmpuint (start, ==, 99 * MS);
+    g_assert_cmpuint (duration, ==, 33 * MS);
+  }
+  gst_event_unref (event);
+
+  g_assert_true (gst_harness_push_event (f.video, gst_event_new_flush_start ()));
+  g_assert_true (gst_harness_push_event (f.video, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = seg.time = 10 * GST_SECOND;
+  g_assert_true (gst_harness_push_event (f.video, gst_event_new_segment (&seg)));
+  while ((event = gst_harness_try_pull_event (f.text)) != NULL) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+      gst_event_parse_segment (event, &got);
+      g_assert_cmpuint (got->start, ==, 10 * GST_SECOND);
+      saw_segment = TRUE;
+    }
+    gst_event_unref (event);
+  }
+  g_assert_true (saw_segment);
+  push_frame (&f, 10 * GST_SECOND, TRUE);
+  text = try_pull_string (f.text, &pts, NULL);
+  g_assert_nonnull (text);
+  g_assert_cmpuint (pts, ==, 10 * GST_SECOND);
+  g_free (text);
+  fixture_stop (&f);
+}
+
 /* One text sample per frame, with the frame's PTS and duration from the
  * buffer, else the framerate, else the gap to the previous frame. */
 static void
@@ -919,6 +1013,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/dvrmeta/passthrough", test_passthrough);
   g_test_add_func ("/dvrmeta/stream-events", test_stream_events);
+  g_test_add_func ("/dvrmeta/loop-segment", test_loop_segment);
   g_test_add_func ("/dvrmeta/text-timing", test_text_timing);
   g_test_add_func ("/dvrmeta/text-content", test_text_content);
   g_test_add_func ("/dvrmeta/json-triggers", test_json_triggers);

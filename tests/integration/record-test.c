@@ -1,7 +1,8 @@
 /* Integration: dvrd records three test cameras and one replay camera, with a
  * fourth camera whose device is missing, through real GStreamer pipelines
  * into real files and a real SQLite catalog; then a second run on the same
- * storage.  Every check decodes the files.
+ * storage; then a replay camera whose clip loops where a segment ends.
+ * Every check decodes the files.
  *
  * The tests share one recording and run in order.
  *
@@ -20,6 +21,13 @@
 
 #define RECORD_SECONDS 25
 #define SEGMENT_SECONDS 5
+
+/* The looping replay: a 4 s clip in 2 s segments, so that every loop
+ * starts a segment, recorded over two loops. */
+#define LOOP_CLIP_SECONDS 4
+#define LOOP_SEGMENT_SECONDS 2
+#define LOOP_RECORD_SECONDS 10
+#define LOOP_FPS 25
 
 typedef struct {
   const gchar *name;
@@ -67,13 +75,19 @@ build_config (void)
 }
 
 static DvrCatalog *
-open_catalog (void)
+open_catalog_in (const gchar *storage)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *path = g_build_filename (fixture.storage, DVR_STORAGE_CATALOG_NAME, NULL);
+  g_autofree gchar *path = g_build_filename (storage, DVR_STORAGE_CATALOG_NAME, NULL);
   DvrCatalog *catalog = dvr_catalog_open (path, TRUE, &error);
   g_assert_no_error (error);
   return catalog;
+}
+
+static DvrCatalog *
+open_catalog (void)
+{
+  return open_catalog_in (fixture.storage);
 }
 
 static GPtrArray *
@@ -151,95 +165,111 @@ test_sigterm_finalizes (void)
   }
 }
 
-/* Every segment decodes fully; the catalog's frame count and SHA-256 match
- * the file; the layout is CAMERA/DAY/CAMERA-STAMPZ-rRUN-SEQ.mkv. */
+/* Every segment of @camera in @run_id decodes fully; the catalog's frame
+ * count and SHA-256 match the file; the layout is
+ * CAMERA/DAY/CAMERA-STAMPZ-rRUN-SEQ.mkv. */
+static void
+assert_segments_decode (DvrCatalog *catalog, const gchar *storage, gint64 run_id,
+                        const gchar *camera, guint fps)
+{
+  g_autoptr (GRegex) name_re = g_regex_new (
+      "^([a-z]+)/\\d{4}-\\d{2}-\\d{2}/\\1-\\d{8}T\\d{6}\\.\\d{3}Z-r\\d{6}-\\d{6}\\.mkv$", 0, 0, NULL);
+  g_autoptr (GPtrArray) segments = list_segments (catalog, camera, run_id);
+
+  for (guint j = 0; j < segments->len; j++) {
+    DvrSegment *s = g_ptr_array_index (segments, j);
+    g_autofree gchar *path = g_build_filename (storage, s->path, NULL);
+    g_autofree gchar *sha = NULL;
+    g_autoptr (GError) error = NULL;
+    DvrTestDecode d;
+    g_autofree gchar *start_day = dvr_utc_format_day (s->start_utc_ns);
+
+    g_assert_true (g_regex_match (name_re, s->path, 0, NULL));
+    g_assert_nonnull (strstr (s->path, start_day));
+    g_assert_true (dvr_test_decode_file (path, &d, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (d.frames, ==, s->frames);
+    g_assert_cmpstr (d.codec, ==, "video/x-h264");
+    g_assert_cmpstr (s->codec, ==, "h264");
+    sha = dvr_test_sha256_file (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (sha, ==, s->sha256);
+    /* The catalog's UTC span matches the decoded span within a frame. */
+    g_assert_cmpint (ABS ((s->end_utc_ns - s->start_utc_ns) - (d.last_end - d.first_pts)), <=,
+        DVR_NSEC_PER_SEC / fps + DVR_NSEC_PER_MSEC);
+    dvr_test_decode_clear (&d);
+  }
+}
+
 static void
 test_segments_decode (void)
 {
   g_autoptr (DvrCatalog) catalog = open_catalog ();
-  g_autoptr (GRegex) name_re = g_regex_new (
-      "^([a-z]+)/\\d{4}-\\d{2}-\\d{2}/\\1-\\d{8}T\\d{6}\\.\\d{3}Z-r\\d{6}-\\d{6}\\.mkv$", 0, 0, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (cameras); i++) {
-    g_autoptr (GPtrArray) segments = list_segments (catalog, cameras[i].name, fixture.run_id);
-    for (guint j = 0; j < segments->len; j++) {
-      DvrSegment *s = g_ptr_array_index (segments, j);
-      g_autofree gchar *path = g_build_filename (fixture.storage, s->path, NULL);
-      g_autofree gchar *sha = NULL;
-      g_autoptr (GError) error = NULL;
-      DvrTestDecode d;
-      g_autofree gchar *start_day = dvr_utc_format_day (s->start_utc_ns);
-
-      g_assert_true (g_regex_match (name_re, s->path, 0, NULL));
-      g_assert_nonnull (strstr (s->path, start_day));
-      g_assert_true (dvr_test_decode_file (path, &d, &error));
-      g_assert_no_error (error);
-      g_assert_cmpuint (d.frames, ==, s->frames);
-      g_assert_cmpstr (d.codec, ==, "video/x-h264");
-      g_assert_cmpstr (s->codec, ==, "h264");
-      sha = dvr_test_sha256_file (path, &error);
-      g_assert_no_error (error);
-      g_assert_cmpstr (sha, ==, s->sha256);
-      /* The catalog's UTC span matches the decoded span within a frame. */
-      g_assert_cmpint (ABS ((s->end_utc_ns - s->start_utc_ns) - (d.last_end - d.first_pts)), <=,
-          DVR_NSEC_PER_SEC / cameras[i].fps + DVR_NSEC_PER_MSEC);
-      dvr_test_decode_clear (&d);
-    }
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (cameras); i++)
+    assert_segments_decode (catalog, fixture.storage, fixture.run_id, cameras[i].name,
+        cameras[i].fps);
 }
 
-/* Consecutive segments leave no timestamp gap over 1.5 frame intervals, and
- * all frames the source produced are in the files (one GOP of slack at the
- * start). */
+/* Consecutive segments of @camera in @run_id leave no timestamp gap over
+ * 1.5 frame intervals, all frames the source produced are in the files (one
+ * GOP of slack at the start), and they span at least @min_seconds. */
+static void
+assert_continuous (DvrCatalog *catalog, const gchar *storage, gint64 run_id,
+                   const gchar *camera, guint fps, gint64 min_seconds)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) run_cameras = dvr_catalog_list_run_cameras (catalog, run_id, &error);
+  g_autoptr (GPtrArray) segments = list_segments (catalog, camera, run_id);
+  gint64 interval = DVR_NSEC_PER_SEC / fps;
+  gint64 prev_last = -1, first = -1, last_end = -1;
+  guint64 decoded = 0, frames_in = 0;
+  gboolean found = FALSE;
+
+  g_assert_no_error (error);
+  for (guint j = 0; j < segments->len; j++) {
+    DvrSegment *s = g_ptr_array_index (segments, j);
+    g_autofree gchar *path = g_build_filename (storage, s->path, NULL);
+    DvrTestDecode d;
+    g_assert_true (dvr_test_decode_file (path, &d, &error));
+    if (prev_last >= 0) {
+      g_assert_cmpint (d.first_pts - prev_last, >, 0);
+      g_assert_cmpint (d.first_pts - prev_last, <=, interval * 3 / 2);
+    } else {
+      first = d.first_pts;
+    }
+    prev_last = d.last_pts;
+    last_end = d.last_end;
+    decoded += d.frames;
+    dvr_test_decode_clear (&d);
+  }
+  for (guint j = 0; j < run_cameras->len; j++) {
+    DvrRunCamera *rc = g_ptr_array_index (run_cameras, j);
+    if (g_str_equal (rc->camera, camera)) {
+      frames_in = rc->frames_in;
+      found = TRUE;
+    }
+  }
+  g_assert_true (found);
+  g_test_message ("%s: %" G_GUINT64_FORMAT " frames in, %" G_GUINT64_FORMAT " decoded",
+      camera, frames_in, decoded);
+  g_assert_cmpuint (decoded, <=, frames_in);
+  g_assert_cmpuint (frames_in - decoded, <=, fps); /* one GOP */
+  /* Independently of dvrd's counters: the decoded frames fill the decoded
+   * time span (no frame missing inside), and the span is the recording's
+   * length. */
+  g_assert_cmpint (ABS ((gint64) decoded - (last_end - first) / interval), <=, 2);
+  g_assert_cmpint ((last_end - first) / DVR_NSEC_PER_SEC, >=, min_seconds);
+}
+
 static void
 test_continuity_and_frames (void)
 {
   g_autoptr (DvrCatalog) catalog = open_catalog ();
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) run_cameras = dvr_catalog_list_run_cameras (catalog, fixture.run_id, &error);
-  g_assert_no_error (error);
 
-  for (guint i = 0; i < G_N_ELEMENTS (cameras); i++) {
-    g_autoptr (GPtrArray) segments = list_segments (catalog, cameras[i].name, fixture.run_id);
-    gint64 interval = DVR_NSEC_PER_SEC / cameras[i].fps;
-    gint64 prev_last = -1, first = -1, last_end = -1;
-    guint64 decoded = 0, frames_in = 0;
-    gboolean found = FALSE;
-
-    for (guint j = 0; j < segments->len; j++) {
-      DvrSegment *s = g_ptr_array_index (segments, j);
-      g_autofree gchar *path = g_build_filename (fixture.storage, s->path, NULL);
-      DvrTestDecode d;
-      g_assert_true (dvr_test_decode_file (path, &d, &error));
-      if (prev_last >= 0) {
-        g_assert_cmpint (d.first_pts - prev_last, >, 0);
-        g_assert_cmpint (d.first_pts - prev_last, <=, interval * 3 / 2);
-      } else {
-        first = d.first_pts;
-      }
-      prev_last = d.last_pts;
-      last_end = d.last_end;
-      decoded += d.frames;
-      dvr_test_decode_clear (&d);
-    }
-    for (guint j = 0; j < run_cameras->len; j++) {
-      DvrRunCamera *rc = g_ptr_array_index (run_cameras, j);
-      if (g_str_equal (rc->camera, cameras[i].name)) {
-        frames_in = rc->frames_in;
-        found = TRUE;
-      }
-    }
-    g_assert_true (found);
-    g_test_message ("%s: %" G_GUINT64_FORMAT " frames in, %" G_GUINT64_FORMAT " decoded",
-        cameras[i].name, frames_in, decoded);
-    g_assert_cmpuint (decoded, <=, frames_in);
-    g_assert_cmpuint (frames_in - decoded, <=, cameras[i].fps); /* one GOP */
-    /* Independently of dvrd's counters: the decoded frames fill the
-     * decoded time span (no frame missing inside), and the span is the
-     * recording's length. */
-    g_assert_cmpint (ABS ((gint64) decoded - (last_end - first) / interval), <=, 2);
-    g_assert_cmpint ((last_end - first) / DVR_NSEC_PER_SEC, >=, RECORD_SECONDS - 3);
-  }
+  for (guint i = 0; i < G_N_ELEMENTS (cameras); i++)
+    assert_continuous (catalog, fixture.storage, fixture.run_id, cameras[i].name,
+        cameras[i].fps, RECORD_SECONDS - 3);
 }
 
 /* The camera whose device is missing waited for it (a stat of the node,
@@ -418,6 +448,67 @@ test_restart_overwrites_nothing (void)
   }
 }
 
+/* A replay camera records on across its clip's loops when a loop starts a
+ * segment (the clip a whole number of segments long, as the demo's is):
+ * no stall, no restart, every segment closed, catalogued and decodable,
+ * and the frames run on across each loop without a gap.  The recording
+ * above cannot show it: its 8 s clip loops inside its 5 s segments.  With
+ * the metadata tracks, such a loop once deadlocked the muxer: the JSON
+ * track got the loop's segment (plugins/dvr-meta.c). */
+static void
+test_replay_loop (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrTestDaemon) daemon = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (JsonObject) status = NULL;
+  g_autofree gchar *folder = g_build_filename (fixture.folder, "loop", NULL);
+  g_autofree gchar *storage = g_build_filename (folder, "storage", NULL);
+  g_autofree gchar *clip = g_build_filename (folder, "clip.mkv", NULL);
+  g_autofree gchar *config = NULL;
+  JsonObject *cam;
+  gint64 run_id;
+  gint exit_status;
+
+  g_assert_cmpint (g_mkdir_with_parents (storage, 0750), ==, 0);
+  g_assert_true (dvr_test_make_clip (clip, 320, 240, LOOP_FPS, LOOP_CLIP_SECONDS, &error));
+  g_assert_no_error (error);
+  config = g_strdup_printf (
+      "[recorder]\nunit-id = test-car\nstorage = %s\nsegment-length = %d\n"
+      "stall-timeout = 3\nrestart-backoff-min = 0.5\nrestart-backoff-max = 2\n"
+      "[control]\nsocket = %s/control.sock\n"
+      "[camera replay]\nsource = replay:%s\n",
+      storage, LOOP_SEGMENT_SECONDS, folder, clip);
+  daemon = dvr_test_daemon_start (folder, config, &error);
+  g_assert_no_error (error);
+
+  dvr_test_wait_ms (LOOP_RECORD_SECONDS * 1000);
+  status = dvr_test_daemon_status (daemon, &error);
+  g_assert_no_error (error);
+  run_id = json_object_get_int_member (status, "run");
+  exit_status = dvr_test_daemon_stop (daemon, 10000, NULL);
+  cam = dvr_test_status_camera (status, "replay");
+  g_assert_nonnull (cam);
+  if (exit_status != 0 || json_object_get_int_member (cam, "restarts") != 0)
+    dvr_test_daemon_print_log (daemon);
+  g_assert_cmpint (exit_status, ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (cam, "state"), ==, "recording");
+  g_assert_cmpint (json_object_get_int_member (cam, "restarts"), ==, 0);
+
+  catalog = open_catalog_in (storage);
+  segments = list_segments (catalog, "replay", run_id);
+  /* 10 s in 2 s segments, the last one cut by SIGTERM: two loops. */
+  g_assert_cmpuint (segments->len, >=, LOOP_RECORD_SECONDS / LOOP_SEGMENT_SECONDS);
+  for (guint j = 0; j < segments->len; j++) {
+    DvrSegment *s = g_ptr_array_index (segments, j);
+    g_assert_cmpstr (dvr_segment_state_to_string (s->state), ==, "complete");
+    g_assert_cmpuint (s->seq, ==, j);
+  }
+  assert_segments_decode (catalog, storage, run_id, "replay", LOOP_FPS);
+  assert_continuous (catalog, storage, run_id, "replay", LOOP_FPS, LOOP_RECORD_SECONDS - 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -440,6 +531,7 @@ main (int argc, char **argv)
   g_test_add_func ("/record/missing-camera", test_missing_camera);
   g_test_add_func ("/record/cut-segment-plays", test_cut_segment_plays);
   g_test_add_func ("/record/restart-overwrites-nothing", test_restart_overwrites_nothing);
+  g_test_add_func ("/record/replay-loop", test_replay_loop);
   ret = g_test_run ();
 
   if (ret == 0 && g_getenv ("DVR_TEST_KEEP") == NULL)
