@@ -1744,6 +1744,23 @@ dvr_catalog_verify_audit (DvrCatalog *catalog, guint64 *n_rows, gint64 *first_ba
   return TRUE;
 }
 
+gchar *
+dvr_catalog_audit_problem (const gchar *problem, const gchar *row)
+{
+  g_autofree gchar *prefix = g_strdup_printf ("row %s", row);
+  const gchar *p = g_str_has_prefix (problem, "audit ") ? problem + strlen ("audit ") : problem;
+  const gchar *close;
+
+  if (!g_str_has_prefix (p, prefix))
+    return g_strdup (problem);
+  p += strlen (prefix);
+  if (g_str_has_prefix (p, ": "))
+    return g_strdup (p + 2);
+  if (g_str_has_prefix (p, " (") && (close = strstr (p, "): ")) != NULL)
+    return g_strdup_printf ("%.*s: %s", (int) (close - p - 2), p + 2, close + 3);
+  return g_strdup (problem);
+}
+
 /* ---- events ---- */
 
 const gchar *

@@ -407,5 +407,9 @@ gboolean dvr_catalog_verify_audit (DvrCatalog *catalog,
                                    guint64 *n_rows,
                                    gint64 *first_bad_id,
                                    GError **error);
+/* The problem in such a message without its "audit row N (action): "
+ * prefix, "action: problem", for tools that name the row themselves
+ * (@row: N as text); the whole message when it is not of that form. */
+gchar *dvr_catalog_audit_problem (const gchar *message, const gchar *row);
 
 G_END_DECLS

@@ -420,25 +420,6 @@ list_events (DvrCatalog *catalog, const gchar *root, const gchar *camera, gboole
   return 0;
 }
 
-/* The audit problem without the row it names, which the caller says:
- * "row 17: X" gives "X", "audit row 17 (delete): X" gives "delete: X". */
-static gchar *
-audit_problem_without_row (const gchar *problem, const gchar *row)
-{
-  g_autofree gchar *prefix = g_strdup_printf ("row %s", row);
-  const gchar *p = g_str_has_prefix (problem, "audit ") ? problem + strlen ("audit ") : problem;
-  const gchar *close;
-
-  if (!g_str_has_prefix (p, prefix))
-    return g_strdup (problem);
-  p += strlen (prefix);
-  if (g_str_has_prefix (p, ": "))
-    return g_strdup (p + 2);
-  if (g_str_has_prefix (p, " (") && (close = strstr (p, "): ")) != NULL)
-    return g_strdup_printf ("%.*s: %s", (int) (close - p - 2), p + 2, close + 3);
-  return g_strdup (problem);
-}
-
 /* Returns the exit status: 0 intact, 1 broken or not verifiable. */
 static int
 verify_audit (DvrCatalog *catalog, const gchar *root, gboolean json)
@@ -466,7 +447,7 @@ verify_audit (DvrCatalog *catalog, const gchar *root, gboolean json)
   }
   if (head == NULL) {
     g_autofree gchar *row = g_strdup_printf ("%" G_GINT64_FORMAT, first_bad);
-    problem = audit_problem_without_row (error->message, row);
+    problem = dvr_catalog_audit_problem (error->message, row);
   }
   if (json) {
     json_builder_begin_object (b);

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include "dvr-catalog.h"
 #include "dvr-control.h"
 #include "dvr-utils.h"
 
@@ -828,25 +829,6 @@ print_event_reply (const gchar *verb, JsonObject *reply)
   }
 }
 
-/* The audit problem without the row it names, which the caller says:
- * "row 17: X" gives "X", "audit row 17 (delete): X" gives "delete: X". */
-static gchar *
-audit_problem_without_row (const gchar *problem, const gchar *row)
-{
-  g_autofree gchar *prefix = g_strdup_printf ("row %s", row);
-  const gchar *p = g_str_has_prefix (problem, "audit ") ? problem + strlen ("audit ") : problem;
-  const gchar *close;
-
-  if (!g_str_has_prefix (p, prefix))
-    return g_strdup (problem);
-  p += strlen (prefix);
-  if (g_str_has_prefix (p, ": "))
-    return g_strdup (p + 2);
-  if (g_str_has_prefix (p, " (") && (close = strstr (p, "): ")) != NULL)
-    return g_strdup_printf ("%.*s: %s", (int) (close - p - 2), p + 2, close + 3);
-  return g_strdup (problem);
-}
-
 /* "audit log intact: 42 rows, head 3f1c..." or "audit log BROKEN at row 17:
  * PROBLEM"; FALSE when broken. */
 static gboolean
@@ -862,7 +844,7 @@ print_audit_verify (JsonObject *reply)
   } else {
     g_autofree gchar *first_bad = member_to_text (reply, "first_bad");
     g_autofree gchar *problem = member_to_text (reply, "problem");
-    g_autofree gchar *text = audit_problem_without_row (problem, first_bad);
+    g_autofree gchar *text = dvr_catalog_audit_problem (problem, first_bad);
 
     printf ("audit log BROKEN at row %s: %s\n", first_bad, text);
     return FALSE;
