@@ -1,14 +1,18 @@
 /* dvr-retention: the disk budget of the ring.
  *
  * The write rate comes from a small ring of (monotonic time, free bytes)
- * observations.  Each interval between two consecutive observations gives
- * a rate, its fall of free space divided by its length; an interval in
- * which free space rose (the storage thread unlinked files) gives nothing,
- * because deletions are not negative writing.  The rate is the largest
- * interval rate among the intervals that reach into the last
- * WRITE_RATE_WINDOW_NS: the largest rather than the mean, so that a sweep
- * keeps headroom for the recorder's bursts (keyframes, a camera restarting)
- * and not for its average.
+ * observations.  For each observation, the falls of free space since the
+ * newest observation at least RATE_SPAN_NS before it are summed and divided
+ * by that span (never by less than RATE_SPAN_NS); a rise between two
+ * observations (the storage thread unlinked files) adds nothing, because
+ * deletions are not negative writing.  The rate is the largest of these
+ * within the last WRITE_RATE_WINDOW_NS: the largest rather than the mean,
+ * so that a sweep keeps headroom for the recorder's bursts (keyframes, a
+ * camera restarting) and not for its average.  Spans of a second, not the
+ * gaps between observations: the daemon also observes after every segment
+ * and every deletion, sometimes milliseconds apart, and one frame's write
+ * over a millisecond is not a rate (measured: 200 MB/s "rates" for a
+ * recorder writing 13 MB/s, which emptied the ring for nothing).
  *
  * Alarms, as the daemon shows them in status and the log:
  *   - observe() sets NONE whenever free space is at or above the watermark
@@ -38,10 +42,13 @@
 /* How far back the write rate looks. */
 #define WRITE_RATE_WINDOW_NS (10 * DVR_NSEC_PER_SEC)
 
-/* Observations kept.  At the daemon's one a second the window needs 11;
- * observed faster than about three a second, the window is cut to the last
- * RING_SIZE - 1 intervals. */
-#define RING_SIZE 32
+/* The shortest span a rate is measured over. */
+#define RATE_SPAN_NS DVR_NSEC_PER_SEC
+
+/* Observations kept.  The daemon observes every 500 ms and after every
+ * segment and deletion: a few a second; faster than about twelve a second
+ * the window is cut to the last RING_SIZE - 1 intervals. */
+#define RING_SIZE 128
 
 typedef struct {
   gint64 mono_ns;
@@ -78,24 +85,40 @@ ring_get (const DvrRetention *self, guint i)
   return &self->ring[(self->first + i) % RING_SIZE];
 }
 
-/* Bytes per second that free space fell from @before to @after (0 if it
- * rose), rounded up: headroom errs on the side of deleting early. */
+/* @fall bytes over @span_ns as bytes per second, rounded up: headroom errs
+ * on the side of deleting early. */
 static guint64
-interval_rate (const Observation *before, const Observation *after)
+span_rate (guint64 fall, guint64 span_ns)
 {
-  guint64 interval = (guint64) (after->mono_ns - before->mono_ns);
-  guint64 fall;
-
-  if (after->free_bytes >= before->free_bytes)
-    return 0;
-  fall = before->free_bytes - after->free_bytes;
-  if (fall <= (G_MAXUINT64 - interval) / DVR_NSEC_PER_SEC)
-    return (fall * DVR_NSEC_PER_SEC + interval - 1) / interval;
-  /* Beyond 18 GB in one interval exactness no longer matters. */
+  if (fall <= (G_MAXUINT64 - span_ns) / DVR_NSEC_PER_SEC)
+    return (fall * DVR_NSEC_PER_SEC + span_ns - 1) / span_ns;
+  /* Beyond 18 GB in one span exactness no longer matters. */
   {
-    gdouble rate = (gdouble) fall / (gdouble) interval * (gdouble) DVR_NSEC_PER_SEC;
+    gdouble rate = (gdouble) fall / (gdouble) span_ns * (gdouble) DVR_NSEC_PER_SEC;
     return rate >= (gdouble) G_MAXUINT64 ? G_MAXUINT64 : (guint64) rate;
   }
+}
+
+/* The rate over the span ending at observation @i: the falls back to the
+ * newest observation at least RATE_SPAN_NS older (or the oldest kept),
+ * over that span but never less than RATE_SPAN_NS. */
+static guint64
+rate_ending_at (const DvrRetention *self, guint i)
+{
+  const Observation *end = ring_get (self, i);
+  guint64 fall = 0;
+  gint64 span = 0;
+
+  for (guint j = i; j > 0; j--) {
+    const Observation *before = ring_get (self, j - 1);
+    const Observation *after = ring_get (self, j);
+    if (after->free_bytes < before->free_bytes)
+      fall = saturating_add (fall, before->free_bytes - after->free_bytes);
+    span = end->mono_ns - before->mono_ns;
+    if (span >= RATE_SPAN_NS)
+      break;
+  }
+  return span_rate (fall, (guint64) MAX (span, RATE_SPAN_NS));
 }
 
 static void
@@ -104,14 +127,18 @@ update_write_rate (DvrRetention *self, gint64 now_mono_ns)
   guint64 rate = 0;
 
   /* Drop observations that only begin intervals lying wholly before the
-   * window; the newest interval always stays, however long it is, so that
-   * a late observation (a busy main loop) still measures the fall. */
-  while (self->count >= 2 && ring_get (self, 1)->mono_ns <= now_mono_ns - WRITE_RATE_WINDOW_NS) {
+   * window (and the span before it); the newest interval always stays,
+   * however long it is, so that a late observation (a busy main loop)
+   * still measures the fall. */
+  while (self->count >= 2 &&
+         ring_get (self, 1)->mono_ns <= now_mono_ns - WRITE_RATE_WINDOW_NS - RATE_SPAN_NS) {
     self->first = (self->first + 1) % RING_SIZE;
     self->count--;
   }
-  for (guint i = 1; i < self->count; i++)
-    rate = MAX (rate, interval_rate (ring_get (self, i - 1), ring_get (self, i)));
+  for (guint i = 1; i < self->count; i++) {
+    if (ring_get (self, i)->mono_ns > now_mono_ns - WRITE_RATE_WINDOW_NS || i == self->count - 1)
+      rate = MAX (rate, rate_ending_at (self, i));
+  }
   self->write_rate = rate;
 }
 

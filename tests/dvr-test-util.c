@@ -10,6 +10,9 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "dvr-control.h"
 #include "dvr-utils.h"
@@ -333,4 +336,206 @@ dvr_test_run (const gchar * const *argv, gchar **out, gchar **err)
   g_subprocess_communicate_utf8 (process, NULL, NULL, out, err, &error);
   g_assert_no_error (error);
   return g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
+}
+
+/* ---- Loop-mounted filesystems ---- */
+
+/* Undoes a loop mount once its stdin reaches end of file, that is when the
+ * test process is gone or has closed the pipe, however it ended.  It runs
+ * in a session of its own and ignores the signals a test runner sends to
+ * the test's process group. */
+static const gchar loop_guardian_script[] =
+  "trap '' HUP INT TERM PIPE\n"
+  "PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH\n"
+  "dir= loop= mnt=\n"
+  "while IFS= read -r line; do\n"
+  "  case $line in\n"
+  "    dir\\ *) dir=${line#dir } ;;\n"
+  "    loop\\ *) loop=${line#loop } ;;\n"
+  "    mount\\ *) mnt=${line#mount } ;;\n"
+  "  esac\n"
+  "done\n"
+  "rc=0\n"
+  "if [ -n \"$mnt\" ] && mountpoint -q \"$mnt\"; then\n"
+  "  i=0\n"
+  "  until umount \"$mnt\" 2>/dev/null; do\n"
+  "    i=$((i + 1))\n"
+  "    if [ $i -ge 100 ]; then\n"
+  "      echo \"loop mount guardian: $mnt still busy after 5 s, unmounting lazily\" >&2\n"
+  "      umount -l \"$mnt\"\n"
+  "      rc=1\n"
+  "      break\n"
+  "    fi\n"
+  "    sleep 0.05\n"
+  "  done\n"
+  "fi\n"
+  "if [ -n \"$loop\" ]; then\n"
+  "  losetup -d \"$loop\" || rc=1\n"
+  "fi\n"
+  "if [ -n \"$dir\" ]; then\n"
+  "  rm -rf --one-file-system \"$dir\" || rc=1\n"
+  "fi\n"
+  "exit $rc\n";
+
+static void
+loop_guardian_setup (gpointer user_data)
+{
+  setsid ();
+}
+
+static gchar *
+find_system_program (const gchar *name)
+{
+  const gchar *dirs[] = { "/usr/sbin", "/sbin", "/usr/bin", "/bin" };
+  gchar *path = g_find_program_in_path (name);
+  for (guint i = 0; path == NULL && i < G_N_ELEMENTS (dirs); i++) {
+    g_autofree gchar *candidate = g_build_filename (dirs[i], name, NULL);
+    if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+      path = g_steal_pointer (&candidate);
+  }
+  return path;
+}
+
+static gboolean
+loop_guardian_tell (DvrTestLoopMount *mount, const gchar *key, const gchar *value,
+    GError **error)
+{
+  g_autofree gchar *line = g_strdup_printf ("%s %s\n", key, value);
+  return g_output_stream_write_all (g_subprocess_get_stdin_pipe (mount->guardian),
+      line, strlen (line), NULL, NULL, error);
+}
+
+DvrTestLoopMount *
+dvr_test_loop_mount_new (guint64 image_bytes, GError **error)
+{
+  const gchar *needed[] = { "losetup", "mkfs.ext4", "mount", "umount", "mountpoint" };
+  g_autoptr (GPtrArray) programs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (DvrTestLoopMount) mount = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autofree gchar *out = NULL, *err = NULL;
+  int fd;
+
+  if (geteuid () != 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "needs root to attach a loop device and mount it (running as uid %u)", (guint) geteuid ());
+    return NULL;
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (needed); i++) {
+    gchar *program = find_system_program (needed[i]);
+    if (program == NULL) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+          "needs %s (util-linux, e2fsprogs), not found in PATH, /usr/sbin or /sbin", needed[i]);
+      return NULL;
+    }
+    g_ptr_array_add (programs, program);
+  }
+  if (!g_file_test ("/dev/loop-control", G_FILE_TEST_EXISTS)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "no /dev/loop-control: loop devices are unavailable here (a chroot or a "
+        "container without them?)");
+    return NULL;
+  }
+
+  mount = g_new0 (DvrTestLoopMount, 1);
+  mount->image_bytes = image_bytes;
+  mount->folder = dvr_test_mkdtemp ();
+  mount->image = g_build_filename (mount->folder, "image.ext4", NULL);
+  mount->mount_point = g_build_filename (mount->folder, "mnt", NULL);
+
+  /* The guardian first: from here on every exit path cleans up. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_child_setup (launcher, loop_guardian_setup, NULL, NULL);
+  g_subprocess_launcher_set_cwd (launcher, "/");
+  mount->guardian = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c",
+      loop_guardian_script, "dvr-loop-guardian", NULL);
+  if (mount->guardian == NULL) {
+    dvr_test_rmtree (mount->folder);
+    return NULL;
+  }
+  if (!loop_guardian_tell (mount, "dir", mount->folder, error))
+    return NULL;
+
+  fd = g_open (mount->image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 || ftruncate (fd, (off_t) image_bytes) != 0) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "making %s: %s",
+        mount->image, g_strerror (e));
+    if (fd >= 0)
+      close (fd);
+    return NULL;
+  }
+  close (fd);
+  {
+    /* Inode ratio as on a large drive (small images otherwise get one
+     * inode per 4 KiB). */
+    const gchar *argv[] = { g_ptr_array_index (programs, 1), "-q", "-F", "-b", "4096", "-i", "16384", "-m", "0",
+                            "-E", "lazy_itable_init=0,lazy_journal_init=0", mount->image, NULL };
+    if (dvr_test_run (argv, &out, &err) != 0) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "mkfs.ext4 %s: %s", mount->image,
+          g_strstrip (err));
+      return NULL;
+    }
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const gchar *argv[] = { g_ptr_array_index (programs, 0), "--find", "--show", mount->image, NULL };
+    gint rc = dvr_test_run (argv, &out, &err);
+    if (rc != 0 || !g_str_has_prefix (out, "/dev/")) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+          "losetup --find --show failed (exit %d): %s: loop devices are unavailable here",
+          rc, g_strstrip (err));
+      return NULL;
+    }
+    mount->device = g_strdup (g_strstrip (out));
+  }
+  if (!loop_guardian_tell (mount, "loop", mount->device, error))
+    return NULL;
+  if (g_mkdir (mount->mount_point, 0755) != 0) {
+    int e = errno;
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mkdir %s: %s",
+        mount->mount_point, g_strerror (e));
+    return NULL;
+  }
+  if (!loop_guardian_tell (mount, "mount", mount->mount_point, error))
+    return NULL;
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const gchar *argv[] = { g_ptr_array_index (programs, 2), "-t", "ext4", mount->device, mount->mount_point, NULL };
+    gint rc = dvr_test_run (argv, &out, &err);
+    if (rc != 0) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+          "mounting %s (ext4) on %s refused (exit %d): %s", mount->device,
+          mount->mount_point, rc, g_strstrip (err));
+      return NULL;
+    }
+  }
+  return g_steal_pointer (&mount);
+}
+
+gboolean
+dvr_test_loop_mount_free (DvrTestLoopMount *mount)
+{
+  gboolean ok = TRUE;
+
+  if (mount == NULL)
+    return TRUE;
+  if (mount->guardian != NULL) {
+    g_autoptr (GError) error = NULL;
+    /* End of file: the guardian undoes what it was told about. */
+    g_output_stream_close (g_subprocess_get_stdin_pipe (mount->guardian), NULL, NULL);
+    if (!g_subprocess_wait_check (mount->guardian, NULL, &error)) {
+      g_printerr ("loop mount %s: cleanup failed: %s\n", mount->folder, error->message);
+      ok = FALSE;
+    }
+    g_clear_object (&mount->guardian);
+  }
+  g_free (mount->folder);
+  g_free (mount->image);
+  g_free (mount->device);
+  g_free (mount->mount_point);
+  g_free (mount);
+  return ok;
 }

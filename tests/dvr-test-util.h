@@ -73,4 +73,32 @@ gint dvr_test_run (const gchar * const *argv, gchar **out, gchar **err);
 /* Sleeps while iterating the default main context. */
 void dvr_test_wait_ms (guint ms);
 
+/* A filesystem of a test's own: a sparse image in a temporary folder,
+ * formatted ext4 (4 KiB blocks, no blocks reserved for root, so that
+ * f_bavail is what any writer gets), attached to a free loop device and
+ * mounted.  Needs root and loop devices. */
+typedef struct {
+  gchar *folder;        /* temporary folder: the image and the mount point */
+  gchar *image;
+  gchar *device;        /* e.g. /dev/loop3 */
+  gchar *mount_point;
+  guint64 image_bytes;
+  GSubprocess *guardian;
+} DvrTestLoopMount;
+
+/* Makes the image (@image_bytes), formats, attaches and mounts it.  A
+ * guardian process in a session of its own is started first and told each
+ * step: whenever the test ends (dvr_test_loop_mount_free(), an assertion's
+ * abort, a timeout's SIGKILL of the process group), it unmounts (lazily
+ * if still busy after 5 s), detaches the loop device and removes the
+ * folder.  NULL with G_IO_ERROR_NOT_SUPPORTED when the machine cannot (not
+ * root, no losetup or mkfs.ext4, no loop devices, mounting refused): the
+ * test then exits DVR_TEST_SKIP with the message. */
+DvrTestLoopMount *dvr_test_loop_mount_new (guint64 image_bytes, GError **error);
+/* Undoes everything and waits for it; call it after every process using
+ * the mount has exited.  Returns FALSE (and says why on stderr) when the
+ * guardian could not clean up. */
+gboolean dvr_test_loop_mount_free (DvrTestLoopMount *mount);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrTestLoopMount, dvr_test_loop_mount_free)
+
 G_END_DECLS

@@ -84,12 +84,13 @@ test_retention_rate_falling (void)
   g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 10 * MIB);
   dvr_retention_observe (retention, 3 * SECOND, TOTAL, 765 * MIB);
   g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 20 * MIB);
-  /* Per second, whatever the interval: 15 MiB in half a second. */
+  /* Over a second at least: 15 MiB in the last half second is measured
+   * with the 20 MiB of the second before, 35 MiB in 1.5 s (rounded up). */
   dvr_retention_observe (retention, 3500 * MS, TOTAL, 750 * MIB);
-  g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 30 * MIB);
-  /* 4 MiB in 2 s is 2 MiB/s: the 30 MiB/s burst still rules. */
+  g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, (35 * MIB * 2 + 2) / 3);
+  /* 4 MiB in 2 s is 2 MiB/s: the burst still rules. */
   dvr_retention_observe (retention, 5500 * MS, TOTAL, 746 * MIB);
-  g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 30 * MIB);
+  g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, (35 * MIB * 2 + 2) / 3);
   g_assert_cmpuint (dvr_retention_get_free_bytes (retention), ==, 746 * MIB);
 }
 
@@ -164,7 +165,8 @@ test_retention_rate_late_observation (void)
   g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 2 * MIB);
 }
 
-/* Many observations a second: the ring keeps the recent ones. */
+/* Many observations a second: the ring keeps the recent ones, and a
+ * rate is never measured over less than a second. */
 static void
 test_retention_rate_frequent (void)
 {
@@ -174,6 +176,27 @@ test_retention_rate_frequent (void)
     dvr_retention_observe (retention, i * 100 * MS, TOTAL, 800 * MIB - (guint64) i * 100000);
   g_assert_cmpuint (dvr_retention_get_write_rate (retention), ==, 1000000);
   g_assert_cmpuint (dvr_retention_get_free_bytes (retention), ==, 800 * MIB - 10000000);
+}
+
+/* Two cameras closing segments a millisecond apart, each observed: one
+ * frame written in a millisecond is not 200 MB/s.  (The daemon observes
+ * after every segment; the first version divided by the gap.) */
+static void
+test_retention_rate_close_observations (void)
+{
+  g_autoptr(DvrRetention) retention = retention_new ();
+  guint64 free = 800 * MIB;
+
+  /* 12 MB/s: 6 MB every 500 ms, and a 200 KB frame 1 ms after each. */
+  dvr_retention_observe (retention, 0, TOTAL, free);
+  for (gint64 t = 1; t <= 20; t++) {
+    free -= 6000000;
+    dvr_retention_observe (retention, t * 500 * MS, TOTAL, free);
+    free -= 200000;
+    dvr_retention_observe (retention, t * 500 * MS + MS, TOTAL, free);
+  }
+  g_assert_cmpuint (dvr_retention_get_write_rate (retention), >=, 12400000);
+  g_assert_cmpuint (dvr_retention_get_write_rate (retention), <=, 12600000);
 }
 
 /* Two observations at the same time make no interval; a new drive starts
@@ -430,6 +453,7 @@ main (int argc, char **argv)
   g_test_add_func ("/retention/rate/window", test_retention_rate_window);
   g_test_add_func ("/retention/rate/late-observation", test_retention_rate_late_observation);
   g_test_add_func ("/retention/rate/frequent", test_retention_rate_frequent);
+  g_test_add_func ("/retention/rate/close-observations", test_retention_rate_close_observations);
   g_test_add_func ("/retention/rate/same-time-new-drive",
                    test_retention_rate_same_time_and_new_drive);
   g_test_add_func ("/retention/rate/saturates", test_retention_rate_saturates);
