@@ -539,3 +539,117 @@ dvr_test_loop_mount_free (DvrTestLoopMount *mount)
   g_free (mount);
   return ok;
 }
+
+/* ---- metadata tracks ---- */
+
+void
+dvr_test_sample_clear (DvrTestSample *sample)
+{
+  g_free (sample->text);
+}
+
+typedef struct {
+  GMutex lock;
+  GHashTable *titles;     /* GstPad * -> title (or "") */
+  GArray *json;           /* DvrTestSample */
+  GArray *text;           /* DvrTestSample */
+} DemuxState;
+
+static void
+markup_text (GMarkupParseContext *context, const gchar *text, gsize len, gpointer user_data,
+             GError **error)
+{
+  g_string_append_len (user_data, text, len);
+}
+
+static gchar *
+unescape (const gchar *markup)
+{
+  static const GMarkupParser parser = { .text = markup_text };
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GMarkupParseContext) context = g_markup_parse_context_new (&parser, 0, out, NULL);
+  g_autofree gchar *wrapped = g_strdup_printf ("<t>%s</t>", markup);
+  g_autoptr (GError) error = NULL;
+
+  g_markup_parse_context_parse (context, wrapped, -1, &error);
+  g_assert_no_error (error);
+  g_markup_parse_context_end_parse (context, &error);
+  g_assert_no_error (error);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static GstPadProbeReturn
+demux_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  DemuxState *state = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  const gchar *title;
+  GstMapInfo map;
+
+  g_mutex_lock (&state->lock);
+  title = g_hash_table_lookup (state->titles, pad);
+  if (title == NULL) {
+    gchar *found = NULL;
+    for (guint i = 0; found == NULL; i++) {
+      g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_TAG, i);
+      GstTagList *tags;
+      if (event == NULL)
+        break;
+      gst_event_parse_tag (event, &tags);
+      if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM)
+        gst_tag_list_get_string (tags, GST_TAG_TITLE, &found);
+    }
+    title = found != NULL ? found : g_strdup ("");
+    g_hash_table_insert (state->titles, pad, (gpointer) title);
+  }
+  if ((g_str_equal (title, "dvr-meta/1") || g_str_equal (title, "dvr-overlay")) &&
+      gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    g_autofree gchar *raw = g_strndup ((const gchar *) map.data, map.size);
+    DvrTestSample sample = { GST_BUFFER_PTS (buf), unescape (raw) };
+    gst_buffer_unmap (buf, &map);
+    g_array_append_val (g_str_equal (title, "dvr-meta/1") ? state->json : state->text, sample);
+  }
+  g_mutex_unlock (&state->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+demux_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
+{
+  g_autoptr (GstElement) pipeline = GST_ELEMENT (gst_element_get_parent (demux));
+  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
+  g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (sink, "sink");
+
+  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
+  gst_bin_add (GST_BIN (pipeline), sink);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, demux_probe, user_data, NULL);
+  g_assert_cmpint (gst_pad_link (pad, sinkpad), ==, GST_PAD_LINK_OK);
+  gst_element_sync_state_with_parent (sink);
+}
+
+void
+dvr_test_demux_tracks (const gchar *path, GArray *json, GArray *text)
+{
+  g_autofree gchar *description = g_strdup_printf (
+      "filesrc location=\"%s\" ! matroskademux name=demux", path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
+  g_autoptr (GstElement) demux = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) message = NULL;
+  DemuxState state = { .json = json, .text = text };
+
+  g_assert_no_error (error);
+  g_mutex_init (&state.lock);
+  state.titles = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  demux = gst_bin_get_by_name (GST_BIN (pipeline), "demux");
+  g_signal_connect (demux, "pad-added", G_CALLBACK (demux_pad_added), &state);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  bus = gst_element_get_bus (pipeline);
+  message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  g_assert_nonnull (message);
+  g_assert_cmpint (GST_MESSAGE_TYPE (message), ==, GST_MESSAGE_EOS);
+  g_hash_table_unref (state.titles);
+  g_mutex_clear (&state.lock);
+}

@@ -101,4 +101,17 @@ DvrTestLoopMount *dvr_test_loop_mount_new (guint64 image_bytes, GError **error);
 gboolean dvr_test_loop_mount_free (DvrTestLoopMount *mount);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrTestLoopMount, dvr_test_loop_mount_free)
 
+/* One sample of a metadata track. */
+typedef struct {
+  gint64 pts;
+  gchar *text;            /* as dvrmeta wrote it (unescaped) */
+} DvrTestSample;
+
+void dvr_test_sample_clear (DvrTestSample *sample);
+
+/* Appends the samples of @path's JSON track (dvr-meta/1) to @json and of
+ * its text track (dvr-overlay) to @text (both GArray of DvrTestSample, in
+ * file order), demuxed with GStreamer. */
+void dvr_test_demux_tracks (const gchar *path, GArray *json, GArray *text);
+
 G_END_DECLS

@@ -672,6 +672,48 @@ stop_daemon (void)
 /* ------------------------------------------------------------------ */
 /* Tests */
 
+/* The event markers dvrd put in @camera's JSON track, read back from its
+ * evidence of event @id: "start,extend,mark,end" (the `what` of each
+ * marker of that event, in track order). */
+static gchar *
+track_markers (DvrCatalog *catalog, gint64 id, const gchar *camera)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) segments = dvr_catalog_list_event_segments (catalog, id, &error);
+  g_autoptr (GString) whats = g_string_new (NULL);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < segments->len; i++) {
+    const DvrSegment *segment = g_ptr_array_index (segments, i);
+    g_autofree gchar *path = NULL;
+    g_autoptr (GArray) json = NULL;
+    g_autoptr (GArray) text = NULL;
+
+    if (g_strcmp0 (segment->camera, camera) != 0)
+      continue;
+    path = g_build_filename (fx.storage, segment->path, NULL);
+    json = g_array_new (FALSE, FALSE, sizeof (DvrTestSample));
+    g_array_set_clear_func (json, (GDestroyNotify) dvr_test_sample_clear);
+    text = g_array_new (FALSE, FALSE, sizeof (DvrTestSample));
+    g_array_set_clear_func (text, (GDestroyNotify) dvr_test_sample_clear);
+    dvr_test_demux_tracks (path, json, text);
+    for (guint j = 0; j < json->len; j++) {
+      g_autoptr (JsonNode) node = json_from_string (g_array_index (json, DvrTestSample, j).text,
+          &error);
+      JsonObject *marker;
+      g_assert_no_error (error);
+      if (!json_object_has_member (json_node_get_object (node), "event"))
+        continue;
+      marker = json_object_get_object_member (json_node_get_object (node), "event");
+      if ( json_object_get_int_member_with_default (marker, "event", 0) != id)
+        continue;
+      g_string_append_printf (whats, "%s%s", whats->len > 0 ? "," : "",
+          json_object_get_string_member_with_default (marker, "what", "?"));
+    }
+  }
+  return g_string_free (g_steal_pointer (&whats), FALSE);
+}
+
 static void
 test_trigger (void)
 {
@@ -835,6 +877,17 @@ test_trigger (void)
     assert_near ("catalog start", stored->start_utc_ns, time_member (event, "start"), MS);
     assert_near ("catalog end", stored->end_utc_ns, time_member (event, "end"), MS);
     assert_evidence (evidence, fx.trigger_id, stored->start_utc_ns, stored->end_utc_ns, TRUE);
+
+    /* The recording itself says where the event starts, is extended,
+     * marked and ends, in every camera taking part. */
+    for (guint c = 0; c < G_N_ELEMENTS (cameras); c++) {
+      g_autofree gchar *markers = NULL;
+      if (!cameras[c].events)
+        continue;
+      markers = track_markers (catalog, fx.trigger_id, cameras[c].name);
+      g_test_message ("%s: markers %s", cameras[c].name, markers);
+      g_assert_cmpstr (markers, ==, "start,extend,mark,end");
+    }
   }
 }
 

@@ -165,132 +165,14 @@ write_capture (const gchar *folder, const gchar *source, gboolean malformed)
 /* ------------------------------------------------------------------ */
 /* Reading segments back (independently of dvr-track) */
 
-typedef struct {
-  gint64 pts;
-  gchar *text;            /* as dvrmeta wrote it (unescaped) */
-} Sample;
-
-static void
-sample_clear (Sample *sample)
-{
-  g_free (sample->text);
-}
-
-typedef struct {
-  GMutex lock;
-  GHashTable *titles;     /* GstPad * -> title (or "") */
-  GArray *json;           /* Sample */
-  GArray *text;           /* Sample */
-} DemuxState;
-
-static void
-markup_text (GMarkupParseContext *context, const gchar *text, gsize len, gpointer user_data,
-             GError **error)
-{
-  g_string_append_len (user_data, text, len);
-}
-
-static gchar *
-unescape (const gchar *markup)
-{
-  static const GMarkupParser parser = { .text = markup_text };
-  g_autoptr (GString) out = g_string_new (NULL);
-  g_autoptr (GMarkupParseContext) context = g_markup_parse_context_new (&parser, 0, out, NULL);
-  g_autofree gchar *wrapped = g_strdup_printf ("<t>%s</t>", markup);
-  g_autoptr (GError) error = NULL;
-
-  g_markup_parse_context_parse (context, wrapped, -1, &error);
-  g_assert_no_error (error);
-  g_markup_parse_context_end_parse (context, &error);
-  g_assert_no_error (error);
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static GstPadProbeReturn
-demux_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
-{
-  DemuxState *state = user_data;
-  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
-  const gchar *title;
-  GstMapInfo map;
-
-  g_mutex_lock (&state->lock);
-  title = g_hash_table_lookup (state->titles, pad);
-  if (title == NULL) {
-    gchar *found = NULL;
-    for (guint i = 0; found == NULL; i++) {
-      g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_TAG, i);
-      GstTagList *tags;
-      if (event == NULL)
-        break;
-      gst_event_parse_tag (event, &tags);
-      if (gst_tag_list_get_scope (tags) == GST_TAG_SCOPE_STREAM)
-        gst_tag_list_get_string (tags, GST_TAG_TITLE, &found);
-    }
-    title = found != NULL ? found : g_strdup ("");
-    g_hash_table_insert (state->titles, pad, (gpointer) title);
-  }
-  if ((g_str_equal (title, "dvr-meta/1") || g_str_equal (title, "dvr-overlay")) &&
-      gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    g_autofree gchar *raw = g_strndup ((const gchar *) map.data, map.size);
-    Sample sample = { GST_BUFFER_PTS (buf), unescape (raw) };
-    gst_buffer_unmap (buf, &map);
-    g_array_append_val (g_str_equal (title, "dvr-meta/1") ? state->json : state->text, sample);
-  }
-  g_mutex_unlock (&state->lock);
-  return GST_PAD_PROBE_OK;
-}
-
-static void
-demux_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
-{
-  g_autoptr (GstElement) pipeline = GST_ELEMENT (gst_element_get_parent (demux));
-  GstElement *sink = gst_element_factory_make ("fakesink", NULL);
-  g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (sink, "sink");
-
-  g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
-  gst_bin_add (GST_BIN (pipeline), sink);
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, demux_probe, user_data, NULL);
-  g_assert_cmpint (gst_pad_link (pad, sinkpad), ==, GST_PAD_LINK_OK);
-  gst_element_sync_state_with_parent (sink);
-}
-
-/* The samples of both metadata tracks of @path, in file order. */
-static void
-demux_tracks (const gchar *path, GArray *json, GArray *text)
-{
-  g_autofree gchar *description = g_strdup_printf (
-      "filesrc location=\"%s\" ! matroskademux name=demux", path);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
-  g_autoptr (GstElement) demux = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstMessage) message = NULL;
-  DemuxState state = { .json = json, .text = text };
-
-  g_assert_no_error (error);
-  g_mutex_init (&state.lock);
-  state.titles = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  demux = gst_bin_get_by_name (GST_BIN (pipeline), "demux");
-  g_signal_connect (demux, "pad-added", G_CALLBACK (demux_pad_added), &state);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  bus = gst_element_get_bus (pipeline);
-  message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (pipeline, GST_STATE_NULL);
-  g_assert_nonnull (message);
-  g_assert_cmpint (GST_MESSAGE_TYPE (message), ==, GST_MESSAGE_EOS);
-  g_hash_table_unref (state.titles);
-  g_mutex_clear (&state.lock);
-}
-
 /* ------------------------------------------------------------------ */
 /* The recording */
 
 typedef struct {
   DvrSegment *segment;
   gchar *path;
-  GArray *json;           /* Sample */
-  GArray *text;           /* Sample */
+  GArray *json;           /* DvrTestSample */
+  GArray *text;           /* DvrTestSample */
   GPtrArray *samples;     /* JsonObject, parsed json */
   DvrTestDecode decode;
 } SegmentData;
@@ -506,17 +388,17 @@ read_recording (void)
 
     data->segment = dvr_segment_copy (g_ptr_array_index (segments, i));
     data->path = g_build_filename (rec.storage, data->segment->path, NULL);
-    data->json = g_array_new (FALSE, FALSE, sizeof (Sample));
-    g_array_set_clear_func (data->json, (GDestroyNotify) sample_clear);
-    data->text = g_array_new (FALSE, FALSE, sizeof (Sample));
-    g_array_set_clear_func (data->text, (GDestroyNotify) sample_clear);
+    data->json = g_array_new (FALSE, FALSE, sizeof (DvrTestSample));
+    g_array_set_clear_func (data->json, (GDestroyNotify) dvr_test_sample_clear);
+    data->text = g_array_new (FALSE, FALSE, sizeof (DvrTestSample));
+    g_array_set_clear_func (data->text, (GDestroyNotify) dvr_test_sample_clear);
     data->samples = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-    demux_tracks (data->path, data->json, data->text);
+    dvr_test_demux_tracks (data->path, data->json, data->text);
     for (guint j = 0; j < data->json->len; j++) {
       g_autoptr (JsonParser) parser = json_parser_new ();
       JsonNode *root;
 
-      json_parser_load_from_data (parser, g_array_index (data->json, Sample, j).text, -1, &error);
+      json_parser_load_from_data (parser, g_array_index (data->json, DvrTestSample, j).text, -1, &error);
       g_assert_no_error (error);
       root = json_parser_get_root (parser);
       g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
@@ -699,7 +581,7 @@ camera_overlays (const gchar *camera)
     if (!g_str_equal (data->segment->camera, camera))
       continue;
     for (guint j = 0; j < data->text->len; j++) {
-      const gchar *text = g_array_index (data->text, Sample, j).text;
+      const gchar *text = g_array_index (data->text, DvrTestSample, j).text;
       g_autofree gchar *stamp = g_strndup (text, strcspn (text, " "));
       g_autoptr (GDateTime) time = g_date_time_new_from_iso8601 (stamp, NULL);
       Overlay overlay = { G_MININT64, text };
@@ -795,7 +677,7 @@ test_segments (void)
   REQUIRE_RECORDING ();
   for (guint i = 0; i < rec.segments->len; i++) {
     SegmentData *data = g_ptr_array_index (rec.segments, i);
-    const Sample *first_json, *first_text, *last_text;
+    const DvrTestSample *first_json, *first_text, *last_text;
     JsonObject *first;
 
     /* GPS minus system clock, kept where known (the 2017 capture: about
@@ -810,9 +692,9 @@ test_segments (void)
     g_assert_cmpuint (data->decode.frames, ==, data->segment->frames);
     g_assert_cmpuint (data->json->len, >=, 1);
     g_assert_cmpuint (data->text->len, ==, data->decode.frames);
-    first_json = &g_array_index (data->json, Sample, 0);
-    first_text = &g_array_index (data->text, Sample, 0);
-    last_text = &g_array_index (data->text, Sample, data->text->len - 1);
+    first_json = &g_array_index (data->json, DvrTestSample, 0);
+    first_text = &g_array_index (data->text, DvrTestSample, 0);
+    last_text = &g_array_index (data->text, DvrTestSample, data->text->len - 1);
     g_assert_cmpint (first_json->pts, ==, data->decode.first_pts);
     g_assert_cmpint (first_text->pts, ==, data->decode.first_pts);
     g_assert_cmpint (last_text->pts, ==, data->decode.last_pts);
@@ -820,11 +702,11 @@ test_segments (void)
     g_assert_true (member_true (first, "keyframe"));
 
     for (guint j = 1; j < data->text->len; j++)
-      g_assert_cmpint (g_array_index (data->text, Sample, j).pts, >,
-          g_array_index (data->text, Sample, j - 1).pts);
+      g_assert_cmpint (g_array_index (data->text, DvrTestSample, j).pts, >,
+          g_array_index (data->text, DvrTestSample, j - 1).pts);
     for (guint j = 0; j < data->json->len; j++) {
       JsonObject *sample = g_ptr_array_index (data->samples, j);
-      gint64 pts = g_array_index (data->json, Sample, j).pts;
+      gint64 pts = g_array_index (data->json, DvrTestSample, j).pts;
       gboolean at_frame = FALSE;
 
       g_assert_cmpstr (json_object_get_string_member (sample, "schema"), ==, "dvr-meta/1");
@@ -833,9 +715,9 @@ test_segments (void)
       g_assert_cmpstr (json_object_get_string_member (sample, "unit"), ==, "car-7");
       g_assert_cmpint (member_int (sample, "utc_ns", G_MININT64), >=, rec.start_ns);
       if (j > 0)
-        g_assert_cmpint (pts, >, g_array_index (data->json, Sample, j - 1).pts);
+        g_assert_cmpint (pts, >, g_array_index (data->json, DvrTestSample, j - 1).pts);
       for (guint k = 0; k < data->text->len && !at_frame; k++)
-        at_frame = g_array_index (data->text, Sample, k).pts == pts;
+        at_frame = g_array_index (data->text, DvrTestSample, k).pts == pts;
       g_assert_true (at_frame);
     }
   }
