@@ -19,10 +19,12 @@
 #include "config.h"
 
 #include "dvr-config.h"
+#include "dvr-indicator.h"
 #include "dvr-utils.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/input-event-codes.h>
 #include <linux/videodev2.h>
 #include <stdarg.h>
 #include <string.h>
@@ -40,6 +42,8 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define GROUP_GPS "gps"
 #define GROUP_EVENTS "events"
 #define GROUP_RETENTION "retention"
+#define GROUP_POWER "power"
+#define GROUP_INDICATOR_PREFIX "indicator"
 
 #define DEFAULT_UNIT_ID "dvr"
 #define DEFAULT_SEGMENT_NS (10 * DVR_NSEC_PER_SEC)
@@ -61,6 +65,13 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define DEFAULT_MAX_EVENT_NS 0
 #define DEFAULT_MIN_FREE_FRACTION 0.05
 #define DEFAULT_MAX_SWEEP_FRACTION 0.10
+#define DEFAULT_GPIO_DEBOUNCE_NS (200 * DVR_NSEC_PER_MSEC)
+#define DEFAULT_BAUD 9600
+#define DEFAULT_HYSTERESIS 5      /* speed-units */
+#define DEFAULT_HOLD_NS (2 * DVR_NSEC_PER_SEC)
+#define DEFAULT_LONG_PRESS_NS (2 * DVR_NSEC_PER_SEC)
+#define DEFAULT_IGNITION_DEBOUNCE_NS (2 * DVR_NSEC_PER_SEC)
+#define DEFAULT_HOLD_OVER_NS (600 * DVR_NSEC_PER_SEC)
 
 #define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
 #define SEGMENT_MAX_NS (3600 * DVR_NSEC_PER_SEC)
@@ -86,6 +97,18 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define MIN_FREE_MIN_BYTES (G_GUINT64_CONSTANT (32) * 1024 * 1024)
 #define UNIT_ID_MAX_LENGTH 64
 #define CAMERA_NAME_MAX_LENGTH 32
+#define DEBOUNCE_MAX_NS (10 * DVR_NSEC_PER_SEC)
+#define HOLD_MAX_NS (600 * DVR_NSEC_PER_SEC)
+#define LONG_PRESS_MIN_NS (100 * DVR_NSEC_PER_MSEC)
+#define LONG_PRESS_MAX_NS (60 * DVR_NSEC_PER_SEC)
+#define IGNITION_DEBOUNCE_MAX_NS (30 * DVR_NSEC_PER_SEC)
+#define HOLD_OVER_MAX_NS (86400 * DVR_NSEC_PER_SEC)
+#define GPIO_LINE_MAX 65535
+#define SERIAL_INPUT_MAX_LENGTH 32
+/* Thresholds, in billionths (they are parsed exactly, like times). */
+#define SPEED_THRESHOLD_MAX 500          /* km/h or mph: nothing on the road is faster */
+#define ACCEL_THRESHOLD_MAX 100          /* g: the range of crash-rated sensors */
+#define UNITS_PER_G_MAX 1000000
 
 /* A configuration file is a few kilobytes; anything this big is the wrong
  * file, and reading it whole would only waste memory. */
@@ -101,7 +124,116 @@ static const gchar *const recorder_keys[] = {
 
 static const gchar *const gps_keys[] = { "gpsd", "clock-offset-threshold", NULL };
 
-static const gchar *const signal_keys[] = { "source", "action", NULL };
+static const gchar *const signal_keys[] = {
+  "source", "action", "device", "code", "chip", "line", "active-low", "debounce", "input",
+  "baud", "threshold", "hysteresis", "hold", "units-per-g", "button", "long-press", NULL
+};
+
+#define SOURCE_BIT(source) (1u << DVR_SIGNAL_SOURCE_##source)
+#define PHYSICAL_SOURCES (SOURCE_BIT (EVDEV) | SOURCE_BIT (GPIO) | SOURCE_BIT (SERIAL))
+
+/* The [signal] keys that only some sources use: set for another source,
+ * they are ignored with a warning. */
+static const struct {
+  const gchar *key;
+  guint sources;          /* SOURCE_BIT()s */
+  const gchar *described;
+} signal_source_keys[] = {
+  { "device", SOURCE_BIT (EVDEV) | SOURCE_BIT (SERIAL) | SOURCE_BIT (ACCEL),
+    "evdev, serial or accel" },
+  { "code", SOURCE_BIT (EVDEV), "evdev" },
+  { "chip", SOURCE_BIT (GPIO), "gpio" },
+  { "line", SOURCE_BIT (GPIO), "gpio" },
+  { "active-low", SOURCE_BIT (EVDEV) | SOURCE_BIT (GPIO), "evdev or gpio" },
+  { "debounce", PHYSICAL_SOURCES, "evdev, gpio or serial" },
+  { "input", SOURCE_BIT (SERIAL), "serial" },
+  { "baud", SOURCE_BIT (SERIAL), "serial" },
+  { "threshold", SOURCE_BIT (SPEED) | SOURCE_BIT (ACCEL), "speed or accel" },
+  { "hysteresis", SOURCE_BIT (SPEED), "speed" },
+  { "hold", SOURCE_BIT (ACCEL), "accel" },
+  { "units-per-g", SOURCE_BIT (ACCEL), "accel" },
+  { "button", PHYSICAL_SOURCES, "evdev, gpio or serial" },
+  { "long-press", PHYSICAL_SOURCES, "evdev, gpio or serial" },
+};
+
+static const gchar *const power_keys[] = {
+  "ignition", "ignition-debounce", "hold-over", "power-off-command", "covert", NULL
+};
+
+static const gchar *const indicator_keys[] = {
+  "output", "chip", "line", "active-low", "device", "led", "shows", NULL
+};
+
+/* Indexed by DvrIndicatorOutput. */
+static const gchar *const indicator_outputs[] = { "gpio", "evdev", NULL };
+
+/* [indicator] shows: names of DvrIndicatorStates. */
+static const struct {
+  const gchar *name;
+  guint state;
+} indicator_states[] = {
+  { "idle", DVR_INDICATOR_IDLE },
+  { "recording", DVR_INDICATOR_RECORDING },
+  { "event", DVR_INDICATOR_EVENT },
+  { "alarm", DVR_INDICATOR_ALARM },
+};
+
+/* Serial line speeds termios has a constant for, up to what I/O modules use. */
+static const guint serial_bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200 };
+
+/* Evdev codes by the name <linux/input-event-codes.h> gives them: those a
+ * vehicle's button box, keypad or HID board sends (keys, buttons and
+ * switches) and the LEDs an indicator can light.  Any other key is given
+ * by its number.  The values come from the header itself, so they cannot
+ * drift from the kernel's. */
+typedef struct {
+  const gchar *name;
+  guint16 type;           /* EV_KEY, EV_SW or EV_LED */
+  guint16 code;
+} EvdevCodeName;
+
+/* Stringified here, not in a shared helper, where the name would be
+ * expanded to its number first. */
+#define KEY(name) { #name, EV_KEY, name }
+#define SW(name) { #name, EV_SW, name }
+#define LED(name) { #name, EV_LED, name }
+
+static const EvdevCodeName evdev_code_names[] = {
+  KEY (KEY_0), KEY (KEY_1), KEY (KEY_2), KEY (KEY_3), KEY (KEY_4),
+  KEY (KEY_5), KEY (KEY_6), KEY (KEY_7), KEY (KEY_8), KEY (KEY_9),
+  KEY (KEY_A), KEY (KEY_B), KEY (KEY_C), KEY (KEY_D), KEY (KEY_E), KEY (KEY_F), KEY (KEY_G),
+  KEY (KEY_H), KEY (KEY_I), KEY (KEY_J), KEY (KEY_K), KEY (KEY_L), KEY (KEY_M), KEY (KEY_N),
+  KEY (KEY_O), KEY (KEY_P), KEY (KEY_Q), KEY (KEY_R), KEY (KEY_S), KEY (KEY_T), KEY (KEY_U),
+  KEY (KEY_V), KEY (KEY_W), KEY (KEY_X), KEY (KEY_Y), KEY (KEY_Z),
+  KEY (KEY_F1), KEY (KEY_F2), KEY (KEY_F3), KEY (KEY_F4), KEY (KEY_F5), KEY (KEY_F6),
+  KEY (KEY_F7), KEY (KEY_F8), KEY (KEY_F9), KEY (KEY_F10), KEY (KEY_F11), KEY (KEY_F12),
+  KEY (KEY_F13), KEY (KEY_F14), KEY (KEY_F15), KEY (KEY_F16), KEY (KEY_F17), KEY (KEY_F18),
+  KEY (KEY_F19), KEY (KEY_F20), KEY (KEY_F21), KEY (KEY_F22), KEY (KEY_F23), KEY (KEY_F24),
+  KEY (KEY_ESC), KEY (KEY_ENTER), KEY (KEY_SPACE), KEY (KEY_POWER),
+  KEY (KEY_PROG1), KEY (KEY_PROG2), KEY (KEY_PROG3), KEY (KEY_PROG4),
+  KEY (BTN_0), KEY (BTN_1), KEY (BTN_2), KEY (BTN_3), KEY (BTN_4),
+  KEY (BTN_5), KEY (BTN_6), KEY (BTN_7), KEY (BTN_8), KEY (BTN_9),
+  KEY (BTN_LEFT), KEY (BTN_RIGHT), KEY (BTN_MIDDLE),
+  KEY (BTN_TRIGGER), KEY (BTN_THUMB), KEY (BTN_SOUTH), KEY (BTN_EAST), KEY (BTN_NORTH),
+  KEY (BTN_WEST),
+  SW (SW_LID), SW (SW_TABLET_MODE), SW (SW_HEADPHONE_INSERT), SW (SW_RFKILL_ALL),
+  SW (SW_MICROPHONE_INSERT), SW (SW_DOCK), SW (SW_LINEOUT_INSERT), SW (SW_JACK_PHYSICAL_INSERT),
+  SW (SW_VIDEOOUT_INSERT), SW (SW_CAMERA_LENS_COVER), SW (SW_KEYPAD_SLIDE),
+  SW (SW_FRONT_PROXIMITY), SW (SW_ROTATE_LOCK), SW (SW_LINEIN_INSERT), SW (SW_MUTE_DEVICE),
+  SW (SW_PEN_INSERTED), SW (SW_MACHINE_COVER),
+  LED (LED_NUML), LED (LED_CAPSL), LED (LED_SCROLLL), LED (LED_COMPOSE), LED (LED_KANA),
+  LED (LED_SLEEP), LED (LED_SUSPEND), LED (LED_MUTE), LED (LED_MISC), LED (LED_MAIL),
+  LED (LED_CHARGING),
+};
+
+#undef KEY
+#undef SW
+#undef LED
+
+/* BTN_TRIGGER_HAPPY1..40 (joystick-class boards often number their inputs
+ * this way): consecutive codes, recognised by their number. */
+#define TRIGGER_HAPPY_PREFIX "BTN_TRIGGER_HAPPY"
+#define TRIGGER_HAPPY_COUNT 40
 
 static const gchar *const events_keys[] = { "pre-event", "post-event", "max-duration", NULL };
 
@@ -111,7 +243,9 @@ static const gchar *const retention_keys[] = { "min-free", "max-sweep", NULL };
 static const gchar *const speed_units[] = { "kmh", "mph", NULL };
 
 /* Indexed by DvrSignalSource. */
-static const gchar *const signal_sources[] = { "control", NULL };
+static const gchar *const signal_sources[] = {
+  "control", "evdev", "gpio", "serial", "speed", "accel", NULL
+};
 
 /* A vehicle's usual inputs, when the file names none.  Emergency lights
  * and siren on are what an incident looks like, so they record. */
@@ -196,6 +330,8 @@ typedef struct {
   DvrConfig *config;          /* being filled; owned by the caller */
   gint64 pre_event_ns;        /* [events] defaults, for cameras that set none */
   gint64 post_event_ns;
+  guint ignition_line;        /* [power] ignition and covert, checked once every */
+  guint covert_line;          /* signal is known */
 } ConfigParser;
 
 static void
@@ -474,8 +610,15 @@ scan_group_line (ConfigParser *parser,
   group = scan_group_new (name, line);
   camera = camera_name_from_group (group->canonical);
   if (camera == NULL && (camera = name_from_group (group->canonical, GROUP_SIGNAL_PREFIX))) {
-    /* Signals share the lookup: keyed apart from cameras by a prefix. */
+    /* Signals and indicators share the lookup: keyed apart from cameras
+     * by a prefix. */
     gchar *key = g_strconcat ("signal:", camera, NULL);
+    g_free (camera);
+    camera = key;
+  }
+  if (camera == NULL &&
+      (camera = name_from_group (group->canonical, GROUP_INDICATOR_PREFIX))) {
+    gchar *key = g_strconcat ("indicator:", camera, NULL);
     g_free (camera);
     camera = key;
   }
@@ -483,9 +626,10 @@ scan_group_line (ConfigParser *parser,
     guint first = GPOINTER_TO_UINT (g_hash_table_lookup (camera_lines, camera));
     if (first > 0)
       return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, name, NULL,
-                           g_str_has_prefix (camera, "signal:") ?
-                           "duplicate signal, first defined at line %u" :
-                           "duplicate camera, first defined at line %u", first);
+                           "duplicate %s, first defined at line %u",
+                           g_str_has_prefix (camera, "signal:") ? "signal" :
+                           g_str_has_prefix (camera, "indicator:") ? "indicator" : "camera",
+                           first);
     g_hash_table_insert (camera_lines, g_steal_pointer (&camera), GUINT_TO_POINTER (line));
   } else {
     ScanGroup *first = g_hash_table_lookup (parser->group_index, group->canonical);
@@ -1338,6 +1482,377 @@ parse_retention (ConfigParser *parser, const ScanGroup *group, GError **error)
   return TRUE;
 }
 
+static gboolean
+get_boolean (ConfigParser *parser,
+             const ScanGroup *group,
+             const gchar *key,
+             gboolean *value_inout,
+             GError **error)
+{
+  guint index = *value_inout ? 1 : 0;
+
+  if (!get_choice (parser, group, key, booleans, &index, error))
+    return FALSE;
+  *value_inout = index == 1;
+  return TRUE;
+}
+
+/* A decimal number ("80", "0.5") from @min to @max (whole units; above
+ * @min when @min_exclusive), exactly: it has the form of a time, so
+ * parse_seconds() reads it, in billionths.  Leaves *value_inout (the
+ * default) alone when the key is absent; *present_out tells which. */
+static gboolean
+get_decimal (ConfigParser *parser,
+             const ScanGroup *group,
+             const gchar *key,
+             const gchar *what,
+             gint64 min,
+             gboolean min_exclusive,
+             gint64 max,
+             gdouble *value_inout,
+             gboolean *present_out,
+             GError **error)
+{
+  g_autofree gchar *value = NULL;
+  gint64 billionths;
+  guint line;
+
+  if (present_out != NULL)
+    *present_out = FALSE;
+  if (!lookup_value (parser, group, key, &value, &line, error))
+    return FALSE;
+  if (value == NULL)
+    return TRUE;
+  if (!parse_seconds (value, &billionths) ||
+      billionths < min * DVR_NSEC_PER_SEC ||
+      (min_exclusive && billionths == min * DVR_NSEC_PER_SEC) ||
+      billionths > max * DVR_NSEC_PER_SEC)
+    return set_expected_error (error, parser, line, group->name, key, what, value);
+  *value_inout = (gdouble) billionths / DVR_NSEC_PER_SEC;
+  if (present_out != NULL)
+    *present_out = TRUE;
+  return TRUE;
+}
+
+/* A device node: only its form is checked (it may be plugged in later). */
+static gboolean
+get_device_path (ConfigParser *parser,
+                 const ScanGroup *group,
+                 const gchar *key,
+                 const gchar *what,
+                 gchar **path_out,
+                 GError **error)
+{
+  g_autofree gchar *value = NULL;
+  guint line;
+
+  if (!lookup_value (parser, group, key, &value, &line, error))
+    return FALSE;
+  if (value == NULL)
+    return set_missing_error (error, parser, group, group->name, key, what);
+  if (!g_path_is_absolute (value))
+    return set_expected_error (error, parser, line, group->name, key, what, value);
+  *path_out = g_steal_pointer (&value);
+  return TRUE;
+}
+
+/* A required GPIO chip and line. */
+static gboolean
+get_gpio_line (ConfigParser *parser,
+               const ScanGroup *group,
+               gchar **chip_out,
+               guint *line_out,
+               GError **error)
+{
+  g_autofree gchar *chip = NULL;
+  guint line;
+
+  if (!lookup_value (parser, group, "chip", &chip, &line, error))
+    return FALSE;
+  if (chip == NULL || *chip == '\0') {
+    const gchar *what = "a GPIO chip: gpiochipN, /dev/gpiochipN or the chip's label";
+    if (chip == NULL)
+      return set_missing_error (error, parser, group, group->name, "chip", what);
+    return set_expected_error (error, parser, line, group->name, "chip", what, chip);
+  }
+  if (!g_hash_table_contains (group->key_index, "line")) {
+    g_autofree gchar *what = g_strdup_printf ("a line offset on the chip between 0 and %u",
+                                              GPIO_LINE_MAX);
+    return set_missing_error (error, parser, group, group->name, "line", what);
+  }
+  if (!get_uint (parser, group, "line", "a line offset on the chip", 0, GPIO_LINE_MAX,
+                 line_out, error))
+    return FALSE;
+  *chip_out = g_steal_pointer (&chip);
+  return TRUE;
+}
+
+/* "KEY_PROG1", "BTN_TRIGGER_HAPPY7", "SW_LID", "LED_MISC", or a number,
+ * which is of @number_type and at most @number_max.  Only names of the
+ * types in @types (a bit per EV_* type) are accepted. */
+static gboolean
+parse_evdev_code (const gchar *text,
+                  guint types,
+                  guint number_type,
+                  guint number_max,
+                  guint *type_out,
+                  guint *code_out)
+{
+  guint64 number;
+
+  if (g_ascii_isdigit (*text)) {
+    if (!parse_uint (text, number_max, &number))
+      return FALSE;
+    *type_out = number_type;
+    *code_out = (guint) number;
+    return TRUE;
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (evdev_code_names); i++) {
+    if ((types & (1u << evdev_code_names[i].type)) &&
+        g_str_equal (text, evdev_code_names[i].name)) {
+      *type_out = evdev_code_names[i].type;
+      *code_out = evdev_code_names[i].code;
+      return TRUE;
+    }
+  }
+  if ((types & (1u << EV_KEY)) && g_str_has_prefix (text, TRIGGER_HAPPY_PREFIX) &&
+      text[strlen (TRIGGER_HAPPY_PREFIX)] != '0' &&
+      parse_uint (text + strlen (TRIGGER_HAPPY_PREFIX), TRIGGER_HAPPY_COUNT, &number) &&
+      number >= 1) {
+    *type_out = EV_KEY;
+    *code_out = BTN_TRIGGER_HAPPY1 + (guint) number - 1;
+    return TRUE;
+  }
+  return FALSE;
+}
+
+/* The keys every physical input has: debounce, the button and, for
+ * evdev and gpio, polarity. */
+static gboolean
+parse_signal_physical (ConfigParser *parser,
+                       const ScanGroup *group,
+                       DvrSignalConfig *signal,
+                       GError **error)
+{
+  guint line;
+
+  /* Contacts wired to a GPIO bounce; a USB key or an I/O module reports
+   * clean levels. */
+  signal->debounce_ns = signal->source == DVR_SIGNAL_SOURCE_GPIO ? DEFAULT_GPIO_DEBOUNCE_NS : 0;
+  if (!get_seconds (parser, group, "debounce", 0, DEBOUNCE_MAX_NS, &signal->debounce_ns,
+                    &line, error))
+    return FALSE;
+  if (signal->source != DVR_SIGNAL_SOURCE_SERIAL &&
+      !get_boolean (parser, group, "active-low", &signal->active_low, error))
+    return FALSE;
+  if (!get_boolean (parser, group, "button", &signal->button, error))
+    return FALSE;
+  signal->long_press_ns = DEFAULT_LONG_PRESS_NS;
+  if (signal->button) {
+    if (!get_seconds (parser, group, "long-press", LONG_PRESS_MIN_NS, LONG_PRESS_MAX_NS,
+                      &signal->long_press_ns, &line, error))
+      return FALSE;
+  } else if (g_hash_table_contains (group->key_index, "long-press")) {
+    const ScanKey *key = g_hash_table_lookup (group->key_index, "long-press");
+    add_warning (parser, key->line, group->name, "long-press",
+                 "only used with button = true, ignored");
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_signal_evdev (ConfigParser *parser,
+                    const ScanGroup *group,
+                    DvrSignalConfig *signal,
+                    GError **error)
+{
+  const gchar *code_what = "a KEY_*, BTN_* or SW_* name such as KEY_PROG1, BTN_0 or SW_LID "
+                           "(linux/input-event-codes.h), or a key code from 0 to 767";
+  g_autofree gchar *code = NULL;
+  guint line;
+
+  if (!get_device_path (parser, group, "device",
+                        "the absolute path of an input device such as /dev/dvr/button",
+                        &signal->device, error))
+    return FALSE;
+  if (!lookup_value (parser, group, "code", &code, &line, error))
+    return FALSE;
+  if (code == NULL)
+    return set_missing_error (error, parser, group, group->name, "code", code_what);
+  if (!parse_evdev_code (code, (1u << EV_KEY) | (1u << EV_SW), EV_KEY, KEY_MAX,
+                         &signal->code_type, &signal->code))
+    return set_expected_error (error, parser, line, group->name, "code", code_what, code);
+  return parse_signal_physical (parser, group, signal, error);
+}
+
+static gboolean
+parse_signal_gpio (ConfigParser *parser,
+                   const ScanGroup *group,
+                   DvrSignalConfig *signal,
+                   GError **error)
+{
+  if (!get_gpio_line (parser, group, &signal->chip, &signal->line, error))
+    return FALSE;
+  /* The kernel hands a line to one requester: the second would fail at
+   * every start. */
+  for (guint i = 0; i + 1 < parser->config->signals->len; i++) {
+    const DvrSignalConfig *other = g_ptr_array_index (parser->config->signals, i);
+    if (other->source == DVR_SIGNAL_SOURCE_GPIO && g_str_equal (other->chip, signal->chip) &&
+        other->line == signal->line) {
+      const ScanKey *key = g_hash_table_lookup (group->key_index, "line");
+      return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, key->line, group->name,
+                           "line", "%s line %u is already signal %s's", signal->chip,
+                           signal->line, other->name);
+    }
+  }
+  return parse_signal_physical (parser, group, signal, error);
+}
+
+static gboolean
+is_serial_input_name (const gchar *text)
+{
+  gsize length = strlen (text);
+
+  if (length == 0 || length > SERIAL_INPUT_MAX_LENGTH)
+    return FALSE;
+  for (const gchar *p = text; *p != '\0'; p++) {
+    if (!g_ascii_isgraph (*p))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_signal_serial (ConfigParser *parser,
+                     const ScanGroup *group,
+                     DvrSignalConfig *signal,
+                     GError **error)
+{
+  const DvrSignalConfig *same_port = NULL;
+  g_autofree gchar *input = NULL;
+  g_autofree gchar *baud = NULL;
+  guint line;
+
+  if (!get_device_path (parser, group, "device",
+                        "the absolute path of a serial port such as /dev/ttyUSB0",
+                        &signal->device, error))
+    return FALSE;
+
+  if (!lookup_value (parser, group, "input", &input, &line, error))
+    return FALSE;
+  if (input != NULL && !is_serial_input_name (input))
+    return set_expected_error (error, parser, line, group->name, "input",
+                               "the module's name of the input: 1 to 32 printable ASCII "
+                               "characters without spaces", input);
+  signal->input = input != NULL ? g_steal_pointer (&input) : g_strdup (signal->name);
+
+  /* One reader serves a port: its signals share its speed, and each input
+   * name can mean only one of them. */
+  for (guint i = 0; i + 1 < parser->config->signals->len; i++) {
+    const DvrSignalConfig *other = g_ptr_array_index (parser->config->signals, i);
+    if (other->source != DVR_SIGNAL_SOURCE_SERIAL || !g_str_equal (other->device, signal->device))
+      continue;
+    if (g_str_equal (other->input, signal->input)) {
+      g_autofree gchar *quoted = quote_text (signal->input);
+      return set_error_at (error, DVR_CONFIG_ERROR_DUPLICATE, parser, line, group->name,
+                           "input", "\"%s\" on %s is already signal %s's", quoted,
+                           signal->device, other->name);
+    }
+    if (same_port == NULL)
+      same_port = other;
+  }
+
+  signal->baud = same_port != NULL ? same_port->baud : DEFAULT_BAUD;
+  if (!lookup_value (parser, group, "baud", &baud, &line, error))
+    return FALSE;
+  if (baud != NULL) {
+    guint64 number = 0;
+    gboolean known = FALSE;
+
+    if (parse_uint (baud, G_MAXUINT, &number)) {
+      for (gsize i = 0; i < G_N_ELEMENTS (serial_bauds); i++)
+        known = known || serial_bauds[i] == number;
+    }
+    if (!known)
+      return set_expected_error (error, parser, line, group->name, "baud",
+                                 "one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200",
+                                 baud);
+    if (same_port != NULL && same_port->baud != number) {
+      g_autofree gchar *what = g_strdup_printf ("%u, the speed of signal %s on the same port",
+                                                same_port->baud, same_port->name);
+      return set_expected_error (error, parser, line, group->name, "baud", what, baud);
+    }
+    signal->baud = (guint) number;
+  }
+  return parse_signal_physical (parser, group, signal, error);
+}
+
+/* Threshold and hysteresis are kept in speed-units here: [recorder] may
+ * come later in the file.  parse_groups() converts them to m/s. */
+static gboolean
+parse_signal_speed (ConfigParser *parser,
+                    const ScanGroup *group,
+                    DvrSignalConfig *signal,
+                    GError **error)
+{
+  const gchar *what = "a speed in [recorder] speed-units above 0 and at most 500";
+  g_autofree gchar *hysteresis_what = NULL;
+  g_autofree gchar *threshold_text = NULL;
+  gboolean present;
+
+  if (!get_decimal (parser, group, "threshold", what, 0, TRUE, SPEED_THRESHOLD_MAX,
+                    &signal->threshold, &present, error))
+    return FALSE;
+  if (!present)
+    return set_missing_error (error, parser, group, group->name, "threshold", what);
+
+  /* Off at threshold - hysteresis: never below 0, or it would stay on. */
+  signal->hysteresis = MIN (DEFAULT_HYSTERESIS, signal->threshold);
+  threshold_text = format_seconds ((gint64) (signal->threshold * DVR_NSEC_PER_SEC + 0.5));
+  hysteresis_what = g_strdup_printf ("a speed in [recorder] speed-units from 0 to the "
+                                     "threshold (%s)", threshold_text);
+  if (!get_decimal (parser, group, "hysteresis", hysteresis_what, 0, FALSE, SPEED_THRESHOLD_MAX,
+                    &signal->hysteresis, &present, error))
+    return FALSE;
+  if (signal->hysteresis > signal->threshold) {
+    g_autofree gchar *value = NULL;
+    guint line;
+    if (!lookup_value (parser, group, "hysteresis", &value, &line, error))
+      return FALSE;
+    return set_expected_error (error, parser, line, group->name, "hysteresis",
+                               hysteresis_what, value);
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_signal_accel (ConfigParser *parser,
+                    const ScanGroup *group,
+                    DvrSignalConfig *signal,
+                    GError **error)
+{
+  const gchar *what = "g above 0 and at most 100";
+  gboolean present;
+  guint line;
+
+  if (!get_device_path (parser, group, "device",
+                        "the absolute path of an accelerometer's input device such as "
+                        "/dev/dvr/accel", &signal->device, error))
+    return FALSE;
+  if (!get_decimal (parser, group, "threshold", what, 0, TRUE, ACCEL_THRESHOLD_MAX,
+                    &signal->threshold, &present, error))
+    return FALSE;
+  if (!present)
+    return set_missing_error (error, parser, group, group->name, "threshold", what);
+  signal->hold_ns = DEFAULT_HOLD_NS;
+  if (!get_seconds (parser, group, "hold", 0, HOLD_MAX_NS, &signal->hold_ns, &line, error))
+    return FALSE;
+  /* 0: the device's axis resolution (docs/inputs.md). */
+  return get_decimal (parser, group, "units-per-g",
+                      "raw axis units per g above 0 and at most 1000000", 0, TRUE,
+                      UNITS_PER_G_MAX, &signal->units_per_g, NULL, error);
+}
+
 /* "one of sensor-only, start-event, ...", from dvr-events' own names. */
 static gchar *
 format_trigger_actions (void)
@@ -1385,6 +1900,181 @@ parse_signal (ConfigParser *parser, const ScanGroup *group, const gchar *name, G
     g_autofree gchar *what = format_trigger_actions ();
     return set_expected_error (error, parser, line, group->name, "action", what, action);
   }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (signal_source_keys); i++) {
+    const ScanKey *key = g_hash_table_lookup (group->key_index, signal_source_keys[i].key);
+    if (key != NULL && (signal_source_keys[i].sources & (1u << source)) == 0) {
+      g_autofree gchar *what = g_strdup_printf ("only used with source = %s, ignored",
+                                                signal_source_keys[i].described);
+      add_warning (parser, key->line, group->name, key->name, what);
+    }
+  }
+
+  switch (signal->source) {
+  case DVR_SIGNAL_SOURCE_CONTROL:
+    return TRUE;
+  case DVR_SIGNAL_SOURCE_EVDEV:
+    return parse_signal_evdev (parser, group, signal, error);
+  case DVR_SIGNAL_SOURCE_GPIO:
+    return parse_signal_gpio (parser, group, signal, error);
+  case DVR_SIGNAL_SOURCE_SERIAL:
+    return parse_signal_serial (parser, group, signal, error);
+  case DVR_SIGNAL_SOURCE_SPEED:
+    return parse_signal_speed (parser, group, signal, error);
+  case DVR_SIGNAL_SOURCE_ACCEL:
+    return parse_signal_accel (parser, group, signal, error);
+  default:
+    g_assert_not_reached ();
+  }
+}
+
+static gboolean
+parse_power (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *command = NULL;
+  guint line;
+
+  warn_unknown_keys (parser, group, power_keys);
+
+  /* Whether they name a signal is checked once every signal is known. */
+  if (!lookup_value (parser, group, "ignition", &config->ignition_signal,
+                     &parser->ignition_line, error) ||
+      !lookup_value (parser, group, "covert", &config->covert_signal,
+                     &parser->covert_line, error))
+    return FALSE;
+  if (!get_seconds (parser, group, "ignition-debounce", 0, IGNITION_DEBOUNCE_MAX_NS,
+                    &config->ignition_debounce_ns, &line, error) ||
+      !get_seconds (parser, group, "hold-over", 0, HOLD_OVER_MAX_NS, &config->hold_over_ns,
+                    &line, error))
+    return FALSE;
+
+  /* Split into words the way a shell would, but never run by one: no
+   * expansion, no redirection, nothing from input data. */
+  if (!lookup_value (parser, group, "power-off-command", &command, &line, error))
+    return FALSE;
+  if (command != NULL) {
+    g_auto(GStrv) argv = NULL;
+
+    if (!g_shell_parse_argv (command, NULL, &argv, NULL) || !g_path_is_absolute (argv[0]))
+      return set_expected_error (error, parser, line, GROUP_POWER, "power-off-command",
+                                 "a program's absolute path and its arguments, such as "
+                                 "/usr/bin/systemctl poweroff (split into words as a shell "
+                                 "would, never run by one)", command);
+    config->power_off_argv = g_steal_pointer (&argv);
+  }
+  return TRUE;
+}
+
+/* [power] ignition or covert names a signal, once every signal is known. */
+static gboolean
+check_power_signal (ConfigParser *parser, const gchar *key, const gchar *name, guint line,
+                    GError **error)
+{
+  if (name == NULL)
+    return TRUE;
+  for (guint i = 0; i < parser->config->signals->len; i++) {
+    const DvrSignalConfig *signal = g_ptr_array_index (parser->config->signals, i);
+    if (g_str_equal (signal->name, name))
+      return TRUE;
+  }
+  return set_expected_error (error, parser, line, GROUP_POWER, key,
+                             "the name of a signal ([signal NAME])", name);
+}
+
+/* "recording, event": a comma list of DvrIndicatorStates names. */
+static gboolean
+parse_indicator_shows (const gchar *text, guint *shows_out)
+{
+  g_auto(GStrv) items = g_strsplit (text, ",", -1);
+  guint shows = 0;
+
+  for (guint i = 0; items[i] != NULL; i++) {
+    const gchar *item = g_strstrip (items[i]);
+    gboolean known = FALSE;
+
+    for (gsize j = 0; j < G_N_ELEMENTS (indicator_states); j++) {
+      if (g_str_equal (item, indicator_states[j].name)) {
+        shows |= indicator_states[j].state;
+        known = TRUE;
+      }
+    }
+    if (!known)
+      return FALSE;
+  }
+  *shows_out = shows;
+  return shows != 0;
+}
+
+static gboolean
+parse_indicator (ConfigParser *parser, const ScanGroup *group, const gchar *name,
+                 GError **error)
+{
+  const gchar *output_what = "one of gpio, evdev";
+  const gchar *led_what = "an LED_* name such as LED_MISC (linux/input-event-codes.h), or a "
+                          "number from 0 to 15";
+  const gchar *shows_what = "a comma-separated list of idle, recording, event, alarm";
+  DvrIndicatorConfig *indicator;
+  g_autofree gchar *led = NULL;
+  g_autofree gchar *shows = NULL;
+  const gchar *const gpio_keys[] = { "chip", "line", "active-low", NULL };
+  const gchar *const evdev_keys[] = { "device", "led", NULL };
+  const gchar *const *unused_keys;
+  guint output = 0;
+  guint line;
+
+  if (!is_camera_name (name)) {
+    g_autofree gchar *quoted = quote_text (name);
+    return set_error_at (error, DVR_CONFIG_ERROR_INVALID_VALUE, parser, group->line,
+                         group->name, NULL, "expected an indicator name of 1 to 32 characters "
+                         "a-z 0-9 _ -, got \"%s\"", quoted);
+  }
+  warn_unknown_keys (parser, group, indicator_keys);
+  indicator = g_new0 (DvrIndicatorConfig, 1);
+  g_ptr_array_add (parser->config->indicators, indicator);
+  indicator->name = g_strdup (name);
+
+  if (!g_hash_table_contains (group->key_index, "output"))
+    return set_missing_error (error, parser, group, group->name, "output", output_what);
+  if (!get_choice (parser, group, "output", indicator_outputs, &output, error))
+    return FALSE;
+  indicator->output = (DvrIndicatorOutput) output;
+
+  unused_keys = indicator->output == DVR_INDICATOR_OUTPUT_GPIO ? evdev_keys : gpio_keys;
+  for (guint i = 0; unused_keys[i] != NULL; i++) {
+    const ScanKey *key = g_hash_table_lookup (group->key_index, unused_keys[i]);
+    if (key != NULL)
+      add_warning (parser, key->line, group->name, key->name,
+                   indicator->output == DVR_INDICATOR_OUTPUT_GPIO ?
+                   "only used with output = evdev, ignored" :
+                   "only used with output = gpio, ignored");
+  }
+
+  if (indicator->output == DVR_INDICATOR_OUTPUT_GPIO) {
+    if (!get_gpio_line (parser, group, &indicator->chip, &indicator->line, error) ||
+        !get_boolean (parser, group, "active-low", &indicator->active_low, error))
+      return FALSE;
+  } else {
+    guint type;
+
+    if (!get_device_path (parser, group, "device",
+                          "the absolute path of an input device with LEDs such as "
+                          "/dev/dvr/button", &indicator->device, error))
+      return FALSE;
+    if (!lookup_value (parser, group, "led", &led, &line, error))
+      return FALSE;
+    if (led == NULL)
+      return set_missing_error (error, parser, group, group->name, "led", led_what);
+    if (!parse_evdev_code (led, 1u << EV_LED, EV_LED, LED_MAX, &type, &indicator->led))
+      return set_expected_error (error, parser, line, group->name, "led", led_what, led);
+  }
+
+  if (!lookup_value (parser, group, "shows", &shows, &line, error))
+    return FALSE;
+  if (shows == NULL)
+    return set_missing_error (error, parser, group, group->name, "shows", shows_what);
+  if (!parse_indicator_shows (shows, &indicator->shows))
+    return set_expected_error (error, parser, line, group->name, "shows", shows_what, shows);
   return TRUE;
 }
 
@@ -1393,17 +2083,26 @@ parse_groups (ConfigParser *parser, GError **error)
 {
   const ScanGroup *recorder = NULL;
   guint camera_count = 0;
+  gdouble m_s;
 
   for (guint i = 0; i < parser->groups->len; i++) {
     const ScanGroup *group = g_ptr_array_index (parser->groups, i);
     g_autofree gchar *camera_name = camera_name_from_group (group->canonical);
     g_autofree gchar *signal_name = name_from_group (group->canonical, GROUP_SIGNAL_PREFIX);
+    g_autofree gchar *indicator_name = name_from_group (group->canonical,
+                                                       GROUP_INDICATOR_PREFIX);
 
     if (camera_name != NULL) {
       if (!parse_camera (parser, group, camera_name, camera_count++, error))
         return FALSE;
     } else if (signal_name != NULL) {
       if (!parse_signal (parser, group, signal_name, error))
+        return FALSE;
+    } else if (indicator_name != NULL) {
+      if (!parse_indicator (parser, group, indicator_name, error))
+        return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_POWER)) {
+      if (!parse_power (parser, group, error))
         return FALSE;
     } else if (g_str_equal (group->canonical, GROUP_GPS)) {
       if (!parse_gps (parser, group, error))
@@ -1447,6 +2146,21 @@ parse_groups (ConfigParser *parser, GError **error)
       g_ptr_array_add (parser->config->signals, signal);
     }
   }
+  if (!check_power_signal (parser, "ignition", parser->config->ignition_signal,
+                           parser->ignition_line, error) ||
+      !check_power_signal (parser, "covert", parser->config->covert_signal,
+                           parser->covert_line, error))
+    return FALSE;
+  /* Speeds are written in [recorder] speed-units and kept in m/s, as GPS
+   * gives them. */
+  m_s = parser->config->speed_units == DVR_SPEED_UNITS_MPH ? 0.44704 : 1.0 / 3.6;
+  for (guint i = 0; i < parser->config->signals->len; i++) {
+    DvrSignalConfig *signal = g_ptr_array_index (parser->config->signals, i);
+    if (signal->source == DVR_SIGNAL_SOURCE_SPEED) {
+      signal->threshold *= m_s;
+      signal->hysteresis *= m_s;
+    }
+  }
   return TRUE;
 }
 
@@ -1471,6 +2185,9 @@ dvr_config_new (const gchar *path)
   config->max_event_ns = DEFAULT_MAX_EVENT_NS;
   config->min_free_fraction = DEFAULT_MIN_FREE_FRACTION;
   config->max_sweep_fraction = DEFAULT_MAX_SWEEP_FRACTION;
+  config->ignition_debounce_ns = DEFAULT_IGNITION_DEBOUNCE_NS;
+  config->hold_over_ns = DEFAULT_HOLD_OVER_NS;
+  config->indicators = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_indicator_config_free);
   config->warnings = g_ptr_array_new_with_free_func (g_free);
   return config;
 }
@@ -1625,7 +2342,21 @@ dvr_signal_config_free (DvrSignalConfig *signal)
   if (signal == NULL)
     return;
   g_free (signal->name);
+  g_free (signal->device);
+  g_free (signal->chip);
+  g_free (signal->input);
   g_free (signal);
+}
+
+void
+dvr_indicator_config_free (DvrIndicatorConfig *indicator)
+{
+  if (indicator == NULL)
+    return;
+  g_free (indicator->name);
+  g_free (indicator->chip);
+  g_free (indicator->device);
+  g_free (indicator);
 }
 
 void
@@ -1640,6 +2371,10 @@ dvr_config_free (DvrConfig *config)
   g_free (config->gpsd_host);
   g_free (config->gpsd_port);
   g_free (config->checksum);
+  g_free (config->ignition_signal);
+  g_strfreev (config->power_off_argv);
+  g_free (config->covert_signal);
+  g_clear_pointer (&config->indicators, g_ptr_array_unref);
   g_clear_pointer (&config->cameras, g_ptr_array_unref);
   g_clear_pointer (&config->signals, g_ptr_array_unref);
   g_clear_pointer (&config->warnings, g_ptr_array_unref);

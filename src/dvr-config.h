@@ -71,6 +71,11 @@ typedef enum {
 
 typedef enum {
   DVR_SIGNAL_SOURCE_CONTROL, /* set through the control socket (dvrctl signal) */
+  DVR_SIGNAL_SOURCE_EVDEV,   /* a key or switch of a Linux input device */
+  DVR_SIGNAL_SOURCE_GPIO,    /* a GPIO line (libgpiod) */
+  DVR_SIGNAL_SOURCE_SERIAL,  /* an input of an I/O module on a serial port */
+  DVR_SIGNAL_SOURCE_SPEED,   /* derived: GPS speed over a threshold */
+  DVR_SIGNAL_SOURCE_ACCEL,   /* derived: an accelerometer over a threshold in g */
 } DvrSignalSource;
 
 typedef struct {
@@ -78,7 +83,42 @@ typedef struct {
   DvrSignalSource source;
   DvrTriggerAction action;  /* [signal] action; default sensor-only, but
                              * record-while-active for lightbar and siren */
+  /* Backend keys (docs/inputs.md); unused ones are 0/NULL. */
+  gchar *device;            /* evdev, accel: input device node; serial: tty */
+  guint code_type;          /* evdev: EV_KEY or EV_SW (from the code's name) */
+  guint code;               /* evdev: KEY_* / BTN_* / SW_* code */
+  gchar *chip;              /* gpio: /dev/gpiochipN, chip name or label */
+  guint line;               /* gpio: line offset on the chip */
+  gboolean active_low;      /* gpio, evdev: on when the raw level is low/0 */
+  gint64 debounce_ns;       /* every physical source; default 200 ms for gpio,
+                             * 0 for the others */
+  gchar *input;             /* serial: the module's input name (default: NAME) */
+  guint baud;               /* serial: default 9600 */
+  gdouble threshold;        /* speed: m/s (given in speed-units); accel: g */
+  gdouble hysteresis;       /* speed: off below threshold - hysteresis, m/s */
+  gint64 hold_ns;           /* accel: stays on this long after a peak, default 2 s */
+  gdouble units_per_g;      /* accel: raw axis units per g; 0 (default): the axis
+                             * resolution the device reports (EVIOCGABS) */
+  gboolean button;          /* the officer's button: short press starts or
+                             * marks an event, long press stops it */
+  gint64 long_press_ns;     /* button: default 2 s */
 } DvrSignalConfig;
+
+typedef enum {
+  DVR_INDICATOR_OUTPUT_GPIO,  /* a GPIO output line */
+  DVR_INDICATOR_OUTPUT_EVDEV, /* an LED of a Linux input device (EV_LED) */
+} DvrIndicatorOutput;
+
+typedef struct {
+  gchar *name;              /* from "[indicator NAME]" */
+  DvrIndicatorOutput output;
+  gchar *chip;              /* gpio */
+  guint line;               /* gpio */
+  gboolean active_low;      /* gpio */
+  gchar *device;            /* evdev */
+  guint led;                /* evdev: LED_* code */
+  guint shows;              /* DvrIndicatorStates it is lit in */
+} DvrIndicatorConfig;
 
 typedef struct {
   gchar *path;              /* file it came from (or display name) */
@@ -99,6 +139,15 @@ typedef struct {
   gdouble min_free_fraction;/* [retention] min-free as a fraction of the drive; 0 if a size */
   gdouble max_sweep_fraction; /* [retention] max-sweep, fraction of the drive, (0, 1] */
   gchar *checksum;          /* SHA-256 (hex) of the text parsed, for the audit log */
+  gchar *ignition_signal;   /* [power] ignition: the signal whose on/off starts and
+                             * stops recording; NULL (none, the default): always record */
+  gint64 ignition_debounce_ns; /* [power] ignition-debounce, default 2 s */
+  gint64 hold_over_ns;      /* [power] hold-over, default 600 s */
+  gchar **power_off_argv;   /* [power] power-off-command, split into words (never run
+                             * by a shell); NULL: none (dvrd just exits) */
+  gchar *covert_signal;     /* [power] covert: a signal that, while on, turns every
+                             * indicator off; NULL: none */
+  GPtrArray *indicators;    /* element-type DvrIndicatorConfig, file order */
   GPtrArray *cameras;       /* element-type DvrCameraConfig, file order */
   GPtrArray *signals;       /* element-type DvrSignalConfig, file order (defaults if none) */
   GPtrArray *warnings;      /* element-type utf8: unknown keys and groups, one line each */
@@ -120,6 +169,7 @@ const DvrCameraConfig *dvr_config_get_camera (const DvrConfig *config, const gch
 
 void dvr_camera_config_free (DvrCameraConfig *camera);
 void dvr_signal_config_free (DvrSignalConfig *signal);
+void dvr_indicator_config_free (DvrIndicatorConfig *indicator);
 void dvr_config_free (DvrConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrConfig, dvr_config_free)
 

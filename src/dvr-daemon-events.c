@@ -167,6 +167,7 @@ apply_result (DvrDaemon *daemon, DvrEventsResult result, DvrEventKind kind,
     trigger_stored = TRUE;
     g_message ("event %" G_GINT64_FORMAT " started: %s (%s)", daemon->event_id, source, action);
     mark_tracks (daemon, "start", action, source, detail);
+    dvr_daemon_power_event_active (daemon, TRUE);
   } else if (result.flags & DVR_EVENTS_RESUMED) {
     if (daemon->event_id != 0 &&
         !dvr_catalog_resume_event (daemon->catalog, daemon->event_id, &error)) {
@@ -202,6 +203,7 @@ apply_result (DvrDaemon *daemon, DvrEventsResult result, DvrEventKind kind,
   if (result.flags & DVR_EVENTS_CLOSED) {
     g_message ("event %" G_GINT64_FORMAT " closed", daemon->event_id);
     daemon->event_id = 0;
+    dvr_daemon_power_event_active (daemon, FALSE);
   }
   if (result.flags & DVR_EVENTS_IGNORED)
     g_message ("event: %s from %s ignored: no event is running", action, source);
@@ -254,6 +256,32 @@ dvr_daemon_events_signal (DvrDaemon *daemon, const gchar *name, gboolean value, 
   if (!value && signal->action == DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE)
     action = "signal-off";
   apply_result (daemon, result, DVR_EVENT_KIND_TRIGGER, action, source, NULL);
+}
+
+/* The officer's in-cab button: a short press starts an event (or runs
+ * the one in its post-event time again), or marks the one running; a long
+ * press stops it. */
+void
+dvr_daemon_events_button (DvrDaemon *daemon, const gchar *signal, DvrPress press)
+{
+  g_autofree gchar *source = g_strdup_printf ("button %s", signal);
+  gint64 now = dvr_utc_now_ns ();
+  DvrEventsResult result;
+
+  if (daemon->stopping || press == DVR_PRESS_NONE)
+    return;
+  catch_up (daemon, now);
+  if (press == DVR_PRESS_LONG) {
+    result = dvr_events_stop (daemon->events, now);
+    apply_result (daemon, result, DVR_EVENT_KIND_MANUAL, "button-stop", source, NULL);
+  } else if (dvr_events_get_state (daemon->events) == DVR_EVENTS_STATE_ACTIVE) {
+    result = dvr_events_mark (daemon->events, now);
+    apply_result (daemon, result, DVR_EVENT_KIND_MANUAL, "button-mark", source, NULL);
+  } else {
+    /* Idle: a new event; in the post-event time: the same one again. */
+    result = dvr_events_start (daemon->events, now);
+    apply_result (daemon, result, DVR_EVENT_KIND_MANUAL, "button-start", source, NULL);
+  }
 }
 
 /* ---- startup ---- */
@@ -523,7 +551,9 @@ set_storage_full (DvrDaemon *daemon, gboolean full)
       }
     } else if (camera->storage_stopped) {
       camera->storage_stopped = FALSE;
-      dvr_pipeline_start (camera->pipeline);
+      /* Not while the ignition is off: the hold-over ended meanwhile. */
+      if (dvr_daemon_power_cameras_wanted (daemon))
+        dvr_pipeline_start (camera->pipeline);
     }
   }
 }

@@ -14,6 +14,9 @@
 #include "dvr-daemon.h"
 #include "dvr-events.h"
 #include "dvr-gps.h"
+#include "dvr-ignition.h"
+#include "dvr-indicator.h"
+#include "dvr-inputs.h"
 #include "dvr-pipeline.h"
 #include "dvr-retention.h"
 #include "dvr-signals.h"
@@ -65,6 +68,20 @@ struct _DvrDaemon {
   DvrCatalogUsage usage;           /* cached for status */
   gint64 usage_mono_ns;
 
+  /* Power, inputs, indicators (dvr-daemon-power.c) */
+  DvrInputs *inputs;
+  DvrIndicators *indicators;
+  DvrIgnition *ignition;           /* NULL without [power] ignition: always record */
+  guint ignition_source;
+  gboolean recording;              /* the cameras are meant to run (ignition on) */
+  gboolean power_off_requested;    /* the hold-over ended: stop, then power off */
+  GSourceFunc shutdown_func;       /* main's: stop the daemon as for SIGTERM */
+  gpointer shutdown_data;
+  guint indicator_source;
+  guint watchdog_source;
+  GArray *watchdog_frames;         /* guint64 per camera: frames_in at the last ping */
+  gboolean ready_sent;
+
   guint pending_finalize;          /* segments between "closed" and their row */
   gboolean stopping;
   gboolean stop_forced;
@@ -99,6 +116,29 @@ JsonNode *dvr_daemon_events_control (DvrDaemon *daemon, const gchar *command,
                                      JsonObject *request, gboolean *handled, GError **error);
 
 void dvr_daemon_events_build_status (DvrDaemon *daemon, JsonBuilder *b);
+
+/* dvr-daemon-power.c */
+void dvr_daemon_power_init (DvrDaemon *daemon);
+/* Starts the inputs and, unless the ignition is off, the cameras. */
+void dvr_daemon_power_start (DvrDaemon *daemon);
+/* A signal changed (any source): the ignition, the covert switch. */
+void dvr_daemon_power_signal (DvrDaemon *daemon, const gchar *name, gboolean value,
+                              gint64 mono_ns);
+/* An event started running or closed (post-event time over). */
+void dvr_daemon_power_event_active (DvrDaemon *daemon, gboolean active);
+/* Whether cameras may run now (ignition, storage). */
+gboolean dvr_daemon_power_cameras_wanted (DvrDaemon *daemon);
+void dvr_daemon_power_stop (DvrDaemon *daemon);
+void dvr_daemon_power_free (DvrDaemon *daemon);
+void dvr_daemon_power_build_status (DvrDaemon *daemon, JsonBuilder *b);
+
+/* dvr-daemon-events.c: the officer's button. */
+void dvr_daemon_events_button (DvrDaemon *daemon, const gchar *signal, DvrPress press);
+
+/* dvr-daemon.c: a signal changed (from any source): catalog, tracks,
+ * watermark, events, power. */
+void dvr_daemon_signal_changed (DvrDaemon *daemon, const gchar *name, gboolean value,
+                                gint64 utc_ns, gint64 mono_ns, const gchar *source);
 
 /* dvr-daemon.c helpers shared with dvr-daemon-events.c */
 void dvr_daemon_json_add_time (JsonBuilder *b, const gchar *member, gint64 utc_ns);

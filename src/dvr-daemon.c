@@ -286,6 +286,7 @@ dvr_daemon_build_status (DvrDaemon *daemon)
 
   build_gps_status (daemon, b);
   dvr_daemon_events_build_status (daemon, b);
+  dvr_daemon_power_build_status (daemon, b);
   json_builder_set_member_name (b, "signals");
   json_builder_begin_array (b);
   for (guint i = 0; i < dvr_signals_get_count (daemon->signals); i++) {
@@ -565,15 +566,17 @@ daemon_push_signals (DvrDaemon *daemon)
   daemon_update_watermarks (daemon);
 }
 
-/* A signal changed: every camera's metadata track and the catalog. */
-static void
-signal_changed (DvrDaemon *daemon, const gchar *name, gboolean value, gint64 utc_ns,
-                gint64 mono_ns, const gchar *source)
+/* A signal changed: every camera's metadata track and the catalog, then
+ * what it triggers (events, the ignition lifecycle). */
+void
+dvr_daemon_signal_changed (DvrDaemon *daemon, const gchar *name, gboolean value, gint64 utc_ns,
+                           gint64 mono_ns, const gchar *source)
 {
   g_message ("signal %s %s (%s)", name, value ? "on" : "off", source);
   daemon_store_signal_change (daemon, name, value, utc_ns, mono_ns, source);
   daemon_push_signals (daemon);
   dvr_daemon_events_signal (daemon, name, value, utc_ns);
+  dvr_daemon_power_signal (daemon, name, value, mono_ns);
 }
 
 /* {"cmd":"signal","name":"lightbar","value":true}: sets a signal whose
@@ -615,7 +618,7 @@ control_signal (DvrDaemon *daemon, JsonObject *request, GError **error)
     return NULL;
   }
   if (changed)
-    signal_changed (daemon, name, value, utc_ns, mono_ns, "control");
+    dvr_daemon_signal_changed (daemon, name, value, utc_ns, mono_ns, "control");
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, name);
@@ -745,6 +748,7 @@ dvr_daemon_new (DvrConfig *config, GError **error)
 
   if (!dvr_daemon_events_init (daemon, error))
     return NULL;
+  dvr_daemon_power_init (daemon);
 
   socket_folder = g_path_get_dirname (config->control_socket);
   if (!dvr_mkdir_durable (socket_folder, error))
@@ -773,11 +777,9 @@ dvr_daemon_start (DvrDaemon *daemon)
     dvr_gps_start (daemon->gps);
     daemon->gps_flush_source = g_timeout_add (GPS_FLUSH_INTERVAL_MS, gps_flush_cb, daemon);
   }
-  for (guint i = 0; i < daemon->cameras->len; i++) {
-    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
-    dvr_pipeline_start (camera->pipeline);
-  }
   dvr_daemon_events_start (daemon);
+  /* The cameras, unless the ignition is off. */
+  dvr_daemon_power_start (daemon);
 }
 
 static gboolean
@@ -811,6 +813,7 @@ dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
   /* Before the cameras close their last segments, so that those still join
    * a running event's post-event window. */
   dvr_daemon_events_stop (daemon);
+  dvr_daemon_power_stop (daemon);
   daemon->stop_deadline_source = g_timeout_add (STOP_DEADLINE_MS, stop_deadline_cb, daemon);
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
@@ -823,6 +826,19 @@ gboolean
 dvr_daemon_get_stop_forced (DvrDaemon *daemon)
 {
   return daemon->stop_forced;
+}
+
+void
+dvr_daemon_set_shutdown_func (DvrDaemon *daemon, GSourceFunc func, gpointer user_data)
+{
+  daemon->shutdown_func = func;
+  daemon->shutdown_data = user_data;
+}
+
+gboolean
+dvr_daemon_get_power_off_requested (DvrDaemon *daemon)
+{
+  return daemon->power_off_requested;
 }
 
 gint64
@@ -840,6 +856,7 @@ dvr_daemon_free (DvrDaemon *daemon)
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
   g_clear_handle_id (&daemon->gps_flush_source, g_source_remove);
   dvr_daemon_events_free (daemon);
+  dvr_daemon_power_free (daemon);
   if (daemon->gps != NULL) {
     g_signal_handlers_disconnect_by_data (daemon->gps, daemon);
     dvr_gps_stop (daemon->gps);

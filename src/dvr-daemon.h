@@ -42,4 +42,15 @@ gint64 dvr_daemon_get_run_id (DvrDaemon *daemon);
  * blocked, so the process should exit without tearing GStreamer down. */
 gboolean dvr_daemon_get_stop_forced (DvrDaemon *daemon);
 
+/* The ignition's hold-over has ended ([power] in dvr.conf): dvrd calls
+ * @func on the main loop, which stops the daemon as for SIGTERM and, once
+ * stopped, calls dvr_daemon_power_off(). */
+void dvr_daemon_set_shutdown_func (DvrDaemon *daemon, GSourceFunc func, gpointer user_data);
+/* TRUE once the hold-over ended (the stop is for power-off). */
+gboolean dvr_daemon_get_power_off_requested (DvrDaemon *daemon);
+/* After dvr_daemon_stop() has finished: runs [power] power-off-command (no
+ * shell, arguments from dvr.conf only) and waits for it.  TRUE when there
+ * is none or it succeeded; FALSE with @error naming the command. */
+gboolean dvr_daemon_power_off (DvrDaemon *daemon, GError **error);
+
 G_END_DECLS

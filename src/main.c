@@ -47,6 +47,15 @@ signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Idle callback: the daemon asks to be stopped (the ignition's hold-over
+ * is over). */
+static gboolean
+shutdown_cb (gpointer user_data)
+{
+  signal_cb (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 print_warnings (const DvrConfig *config)
 {
@@ -277,13 +286,24 @@ main (int argc, char **argv)
   ctx.daemon = daemon;
   g_unix_signal_add (SIGTERM, signal_cb, &ctx);
   g_unix_signal_add (SIGINT, signal_cb, &ctx);
+  /* The ignition's hold-over ended: stop as for SIGTERM, then power off. */
+  dvr_daemon_set_shutdown_func (daemon, shutdown_cb, &ctx);
   dvr_daemon_start (daemon);
   g_main_loop_run (loop);
   if (dvr_daemon_get_stop_forced (daemon)) {
     /* A helper thread is stuck in a driver or the disk: freeing the
-     * pipelines or gst_deinit() would wait for it for ever. */
+     * pipelines or gst_deinit() would wait for it for ever.  The power-off
+     * still happens: restarted, dvrd would see the ignition off and wait,
+     * and the computer would drain the vehicle's battery. */
     g_warning ("exiting with work left for recovery");
+    if (dvr_daemon_get_power_off_requested (daemon) && !dvr_daemon_power_off (daemon, &error))
+      g_warning ("%s", error->message);
     _exit (EXIT_FAILURE);
+  }
+  if (dvr_daemon_get_power_off_requested (daemon) && !dvr_daemon_power_off (daemon, &error)) {
+    /* Everything is finalized; the vehicle's own timer cuts the power. */
+    g_warning ("%s", error->message);
+    g_clear_error (&error);
   }
   g_clear_pointer (&daemon, dvr_daemon_free);
   gst_deinit ();

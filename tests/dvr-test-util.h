@@ -115,3 +115,15 @@ void dvr_test_sample_clear (DvrTestSample *sample);
 void dvr_test_demux_tracks (const gchar *path, GArray *json, GArray *text);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* As dvr_test_daemon_start(), with @environment ("NAME=VALUE" strings,
+ * NULL-terminated; may be NULL) set in dvrd's environment on top of the
+ * test's: e.g. NOTIFY_SOCKET and WATCHDOG_USEC, as systemd sets them for a
+ * Type=notify service with WatchdogSec=. */
+DvrTestDaemon *dvr_test_daemon_start_with_env (const gchar *folder, const gchar *config_text,
+                                               const gchar * const *environment,
+                                               GError **error);
+
+G_END_DECLS

@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include "dvr-config.h"
+#include "dvr-indicator.h"
 #include "dvr-utils.h"
 
 #include <glib/gstdio.h>
+#include <linux/input-event-codes.h>
 #include <linux/videodev2.h>
 #include <string.h>
 
@@ -617,9 +619,9 @@ test_config_gps_signals (void)
   assert_load_fails (f, RECORDER "[signal Light Bar]\n[camera c]\nsource = test\n",
       DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:3: [signal Light Bar]: expected a signal name "
       "of 1 to 32 characters a-z 0-9 _ -, got \"Light Bar\"");
-  assert_load_fails (f, RECORDER "[signal x]\nsource = gpio\n[camera c]\nsource = test\n",
+  assert_load_fails (f, RECORDER "[signal x]\nsource = gpi0\n[camera c]\nsource = test\n",
       DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [signal x] source: expected one of "
-      "control, got \"gpio\"");
+      "control, evdev, gpio, serial, speed, accel, got \"gpi0\"");
   assert_load_fails (f, RECORDER "speed-units = knots\n[camera c]\nsource = test\n",
       DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:3: [recorder] speed-units: expected one of "
       "kmh, mph, got \"knots\"");
@@ -953,6 +955,446 @@ test_config_to_string (void)
   g_assert_cmpstr (dvr_record_mode_to_string (DVR_RECORD_MODE_ENCODE), ==, "encode");
 }
 
+/* The commented examples of config/dvr.conf's [signal], [power] and
+ * [indicator] groups: "#[group]" and the "#key = value" lines under it,
+ * uncommented, parse without a warning. */
+static void
+test_config_shipped_examples (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(GString) text = g_string_new (RECORDER "[camera c]\nsource = test\n");
+  g_autofree gchar *shipped_path = NULL;
+  g_autofree gchar *shipped = NULL;
+  g_autofree gchar *expanded = NULL;
+  g_auto(GStrv) lines = NULL;
+  const gchar *source_root = g_getenv ("DVR_SOURCE_ROOT");
+  gboolean in_example = FALSE;
+  guint groups = 0;
+
+  if (source_root == NULL) {
+    g_test_skip ("DVR_SOURCE_ROOT is not set: cannot find config/dvr.conf");
+    return;
+  }
+  shipped_path = g_build_filename (source_root, "config", "dvr.conf", NULL);
+  g_assert_true (g_file_get_contents (shipped_path, &shipped, NULL, &error));
+  g_assert_no_error (error);
+
+  lines = g_strsplit (shipped, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    const gchar *line = lines[i];
+
+    if (g_str_has_prefix (line, "#[signal ") || g_str_has_prefix (line, "#[power]") ||
+        g_str_has_prefix (line, "#[indicator ")) {
+      in_example = TRUE;
+      groups++;
+    } else if (!in_example || !g_regex_match_simple ("^#[a-z-]+ = ", line, 0, 0)) {
+      in_example = FALSE;
+      continue;
+    }
+    g_string_append_printf (text, "%s\n", line + 1);
+  }
+  g_assert_cmpuint (groups, ==, 11);
+
+  expanded = fixture_expand (f, text->str);
+  config = dvr_config_load_data (expanded, strlen (expanded), DISPLAY_NAME, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 0);
+  g_assert_cmpint (get_signal (config, "ignition")->source, ==, DVR_SIGNAL_SOURCE_SERIAL);
+  g_assert_cmpint (get_signal (config, "siren")->source, ==, DVR_SIGNAL_SOURCE_GPIO);
+  g_assert_cmpint (get_signal (config, "button")->source, ==, DVR_SIGNAL_SOURCE_EVDEV);
+  g_assert_true (get_signal (config, "button")->button);
+  g_assert_cmpint (get_signal (config, "speeding")->source, ==, DVR_SIGNAL_SOURCE_SPEED);
+  g_assert_cmpint (get_signal (config, "crash")->source, ==, DVR_SIGNAL_SOURCE_ACCEL);
+  g_assert_cmpstr (config->ignition_signal, ==, "ignition");
+  g_assert_cmpstr (config->power_off_argv[0], ==, "/usr/bin/systemctl");
+  g_assert_cmpuint (config->indicators->len, ==, 2);
+}
+
+/* Vehicle inputs: every source's keys, [power] and [indicator]. */
+static void
+test_config_inputs (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  const DvrSignalConfig *signal;
+  const DvrIndicatorConfig *indicator;
+
+  config = fixture_load (f,
+      RECORDER
+      "[signal button]\n"
+      "source = evdev\n"
+      "device = /dev/dvr/button\n"
+      "code = KEY_PROG1\n"
+      "active-low = true\n"
+      "debounce = 0.05\n"
+      "button = true\n"
+      "long-press = 1.5\n"
+      "action = mark\n"
+      "[signal lid]\n"
+      "source = evdev\n"
+      "device = /dev/input/event3\n"
+      "code = SW_LID\n"
+      "[signal numbered]\n"
+      "source = evdev\n"
+      "device = /dev/input/event3\n"
+      "code = 148\n"
+      "[signal happy]\n"
+      "source = evdev\n"
+      "device = /dev/input/event4\n"
+      "code = BTN_TRIGGER_HAPPY40\n"
+      "[signal door]\n"
+      "source = gpio\n"
+      "chip = gpiochip0\n"
+      "line = 17\n"
+      "active-low = true\n"
+      "[signal ignition]\n"
+      "source = serial\n"
+      "device = /dev/ttyUSB0\n"
+      "input = IGN\n"
+      "baud = 19200\n"
+      "debounce = 0.5\n"
+      "[signal lightbar]\n"
+      "source = serial\n"
+      "device = /dev/ttyUSB0\n"
+      "action = record-while-active\n"
+      "[signal fast]\n"
+      "source = speed\n"
+      "threshold = 80\n"
+      "[signal crash]\n"
+      "source = accel\n"
+      "device = /dev/dvr/accel\n"
+      "threshold = 2.5\n"
+      "hold = 5\n"
+      "units-per-g = 256\n"
+      "action = start-event\n"
+      "[power]\n"
+      "ignition = ignition\n"
+      "ignition-debounce = 1.5\n"
+      "hold-over = 900\n"
+      "power-off-command = /usr/bin/systemctl  \"power off\" --no-wall\n"
+      "covert = lid\n"
+      "[indicator rec]\n"
+      "output = gpio\n"
+      "chip = /dev/gpiochip1\n"
+      "line = 4\n"
+      "active-low = true\n"
+      "shows = recording, event\n"
+      "[indicator alarm-led]\n"
+      "output = evdev\n"
+      "device = /dev/dvr/button\n"
+      "led = LED_MISC\n"
+      "shows = alarm\n"
+      "[indicator all]\n"
+      "output = evdev\n"
+      "device = /dev/dvr/button\n"
+      "led = 9\n"
+      "shows = idle,recording,event,alarm\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 0);
+  g_assert_cmpuint (config->signals->len, ==, 9);
+
+  signal = get_signal (config, "button");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_EVDEV);
+  g_assert_cmpint (signal->action, ==, DVR_TRIGGER_ACTION_MARK);
+  g_assert_cmpstr (signal->device, ==, "/dev/dvr/button");
+  g_assert_cmpuint (signal->code_type, ==, EV_KEY);
+  g_assert_cmpuint (signal->code, ==, KEY_PROG1);
+  g_assert_true (signal->active_low);
+  g_assert_cmpint (signal->debounce_ns, ==, 50 * DVR_NSEC_PER_MSEC);
+  g_assert_true (signal->button);
+  g_assert_cmpint (signal->long_press_ns, ==, 1500 * DVR_NSEC_PER_MSEC);
+
+  signal = get_signal (config, "lid");
+  g_assert_cmpuint (signal->code_type, ==, EV_SW);
+  g_assert_cmpuint (signal->code, ==, SW_LID);
+  g_assert_false (signal->active_low);
+  g_assert_cmpint (signal->debounce_ns, ==, 0);
+  g_assert_false (signal->button);
+  signal = get_signal (config, "numbered");
+  g_assert_cmpuint (signal->code_type, ==, EV_KEY);
+  g_assert_cmpuint (signal->code, ==, 148);
+  signal = get_signal (config, "happy");
+  g_assert_cmpuint (signal->code_type, ==, EV_KEY);
+  g_assert_cmpuint (signal->code, ==, BTN_TRIGGER_HAPPY40);
+
+  signal = get_signal (config, "door");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_GPIO);
+  g_assert_cmpstr (signal->chip, ==, "gpiochip0");
+  g_assert_cmpuint (signal->line, ==, 17);
+  g_assert_true (signal->active_low);
+  g_assert_cmpint (signal->debounce_ns, ==, 200 * DVR_NSEC_PER_MSEC);
+
+  signal = get_signal (config, "ignition");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_SERIAL);
+  g_assert_cmpstr (signal->device, ==, "/dev/ttyUSB0");
+  g_assert_cmpstr (signal->input, ==, "IGN");
+  g_assert_cmpuint (signal->baud, ==, 19200);
+  g_assert_cmpint (signal->debounce_ns, ==, 500 * DVR_NSEC_PER_MSEC);
+  /* The port's speed is the one already given; the input is the name. */
+  signal = get_signal (config, "lightbar");
+  g_assert_cmpstr (signal->input, ==, "lightbar");
+  g_assert_cmpuint (signal->baud, ==, 19200);
+  g_assert_cmpint (signal->action, ==, DVR_TRIGGER_ACTION_RECORD_WHILE_ACTIVE);
+
+  /* km/h to m/s. */
+  signal = get_signal (config, "fast");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_SPEED);
+  g_assert_cmpfloat_with_epsilon (signal->threshold, 80 / 3.6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (signal->hysteresis, 5 / 3.6, 1e-9);
+
+  signal = get_signal (config, "crash");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_ACCEL);
+  g_assert_cmpstr (signal->device, ==, "/dev/dvr/accel");
+  g_assert_cmpfloat (signal->threshold, ==, 2.5);
+  g_assert_cmpint (signal->hold_ns, ==, 5 * DVR_NSEC_PER_SEC);
+  g_assert_cmpfloat (signal->units_per_g, ==, 256);
+
+  g_assert_cmpstr (config->ignition_signal, ==, "ignition");
+  g_assert_cmpint (config->ignition_debounce_ns, ==, 1500 * DVR_NSEC_PER_MSEC);
+  g_assert_cmpint (config->hold_over_ns, ==, 900 * DVR_NSEC_PER_SEC);
+  g_assert_cmpstr (config->covert_signal, ==, "lid");
+  /* Words as a shell splits them, quotes removed, nothing expanded. */
+  g_assert_nonnull (config->power_off_argv);
+  g_assert_cmpuint (g_strv_length (config->power_off_argv), ==, 3);
+  g_assert_cmpstr (config->power_off_argv[0], ==, "/usr/bin/systemctl");
+  g_assert_cmpstr (config->power_off_argv[1], ==, "power off");
+  g_assert_cmpstr (config->power_off_argv[2], ==, "--no-wall");
+
+  g_assert_cmpuint (config->indicators->len, ==, 3);
+  indicator = g_ptr_array_index (config->indicators, 0);
+  g_assert_cmpstr (indicator->name, ==, "rec");
+  g_assert_cmpint (indicator->output, ==, DVR_INDICATOR_OUTPUT_GPIO);
+  g_assert_cmpstr (indicator->chip, ==, "/dev/gpiochip1");
+  g_assert_cmpuint (indicator->line, ==, 4);
+  g_assert_true (indicator->active_low);
+  g_assert_cmpuint (indicator->shows, ==, DVR_INDICATOR_RECORDING | DVR_INDICATOR_EVENT);
+  indicator = g_ptr_array_index (config->indicators, 1);
+  g_assert_cmpstr (indicator->name, ==, "alarm-led");
+  g_assert_cmpint (indicator->output, ==, DVR_INDICATOR_OUTPUT_EVDEV);
+  g_assert_cmpstr (indicator->device, ==, "/dev/dvr/button");
+  g_assert_cmpuint (indicator->led, ==, LED_MISC);
+  g_assert_cmpuint (indicator->shows, ==, DVR_INDICATOR_ALARM);
+  indicator = g_ptr_array_index (config->indicators, 2);
+  g_assert_cmpuint (indicator->led, ==, 9);
+  g_assert_cmpuint (indicator->shows, ==, DVR_INDICATOR_IDLE | DVR_INDICATOR_RECORDING |
+                                          DVR_INDICATOR_EVENT | DVR_INDICATOR_ALARM);
+}
+
+static void
+test_config_inputs_defaults (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(DvrConfig) builtin = NULL;
+  const DvrSignalConfig *signal;
+
+  /* [recorder] after the speed signals: their speeds are still in mph. */
+  config = fixture_load (f,
+      "[signal key]\nsource = evdev\ndevice = /dev/input/event0\ncode = BTN_0\n"
+      "[signal pin]\nsource = gpio\nchip = 0\nline = 0\n"
+      "[signal io]\nsource = serial\ndevice = /dev/ttyS0\n"
+      "[signal fast]\nsource = speed\nthreshold = 50\n"
+      "[signal crawl]\nsource = speed\nthreshold = 3\n"
+      "[signal bump]\nsource = accel\ndevice = /dev/input/event1\nthreshold = 0.5\n"
+      "[signal manual]\n"
+      "[recorder]\nstorage = @STORAGE@\nspeed-units = mph\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 0);
+
+  signal = get_signal (config, "key");
+  g_assert_false (signal->active_low);
+  g_assert_cmpint (signal->debounce_ns, ==, 0);
+  g_assert_false (signal->button);
+  g_assert_cmpint (signal->long_press_ns, ==, 2 * DVR_NSEC_PER_SEC);
+  signal = get_signal (config, "pin");
+  g_assert_cmpstr (signal->chip, ==, "0");
+  g_assert_cmpuint (signal->line, ==, 0);
+  g_assert_false (signal->active_low);
+  g_assert_cmpint (signal->debounce_ns, ==, 200 * DVR_NSEC_PER_MSEC);
+  signal = get_signal (config, "io");
+  g_assert_cmpstr (signal->input, ==, "io");
+  g_assert_cmpuint (signal->baud, ==, 9600);
+  g_assert_cmpint (signal->debounce_ns, ==, 0);
+  signal = get_signal (config, "fast");
+  g_assert_cmpfloat_with_epsilon (signal->threshold, 50 * 0.44704, 1e-9);
+  g_assert_cmpfloat_with_epsilon (signal->hysteresis, 5 * 0.44704, 1e-9);
+  /* A threshold under the default hysteresis: off only at a standstill. */
+  signal = get_signal (config, "crawl");
+  g_assert_cmpfloat_with_epsilon (signal->hysteresis, signal->threshold, 1e-9);
+  signal = get_signal (config, "bump");
+  g_assert_cmpfloat (signal->threshold, ==, 0.5);
+  g_assert_cmpint (signal->hold_ns, ==, 2 * DVR_NSEC_PER_SEC);
+  g_assert_cmpfloat (signal->units_per_g, ==, 0);
+  signal = get_signal (config, "manual");
+  g_assert_cmpint (signal->source, ==, DVR_SIGNAL_SOURCE_CONTROL);
+  g_assert_null (signal->device);
+
+  /* No [power]: always record, no power-off command. */
+  g_assert_null (config->ignition_signal);
+  g_assert_cmpint (config->ignition_debounce_ns, ==, 2 * DVR_NSEC_PER_SEC);
+  g_assert_cmpint (config->hold_over_ns, ==, 600 * DVR_NSEC_PER_SEC);
+  g_assert_null (config->power_off_argv);
+  g_assert_null (config->covert_signal);
+  g_assert_cmpuint (config->indicators->len, ==, 0);
+
+  /* The built-in signals count as signals for [power]. */
+  builtin = fixture_load (f, RECORDER "[power]\nignition = ignition\n[camera c]\nsource = test\n",
+                          &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (builtin->ignition_signal, ==, "ignition");
+  g_assert_cmpint (get_signal (builtin, "ignition")->source, ==, DVR_SIGNAL_SOURCE_CONTROL);
+}
+
+/* Keys that the source (or the indicator's output) does not use. */
+static void
+test_config_inputs_warnings (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+
+  config = fixture_load (f,
+      RECORDER
+      "[signal manual]\n"
+      "device = /dev/input/event0\n"
+      "[signal key]\n"
+      "source = evdev\n"
+      "device = /dev/input/event0\n"
+      "code = KEY_A\n"
+      "long-press = 3\n"
+      "baud = 9600\n"
+      "[indicator rec]\n"
+      "output = gpio\n"
+      "chip = gpiochip0\n"
+      "line = 3\n"
+      "led = LED_MISC\n"
+      "shows = recording\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 4);
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 0), ==,
+                   "test.conf:4: [signal manual] device: only used with source = evdev, serial "
+                   "or accel, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 1), ==,
+                   "test.conf:10: [signal key] baud: only used with source = serial, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 2), ==,
+                   "test.conf:9: [signal key] long-press: only used with button = true, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 3), ==,
+                   "test.conf:15: [indicator rec] led: only used with output = evdev, ignored");
+  g_assert_null (get_signal (config, "manual")->device);
+}
+
+typedef struct {
+  const gchar *lines;   /* after RECORDER (lines 1-2): from line 3 */
+  DvrConfigError code;
+  const gchar *message;
+} InputCase;
+
+static void
+test_config_inputs_bad (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+#define EVDEV "[signal b]\nsource = evdev\n"
+#define CODE_WHAT "expected a KEY_*, BTN_* or SW_* name such as KEY_PROG1, BTN_0 or SW_LID " \
+                  "(linux/input-event-codes.h), or a key code from 0 to 767"
+#define GPIO "[signal b]\nsource = gpio\n"
+#define SERIAL "[signal b]\nsource = serial\ndevice = /dev/ttyS0\n"
+#define SPEED "[signal b]\nsource = speed\n"
+#define ACCEL "[signal b]\nsource = accel\ndevice = /dev/input/event2\n"
+#define POWER_OFF_WHAT "expected a program's absolute path and its arguments, such as " \
+                       "/usr/bin/systemctl poweroff (split into words as a shell would, never " \
+                       "run by one)"
+#define LED_WHAT "expected an LED_* name such as LED_MISC (linux/input-event-codes.h), or a " \
+                 "number from 0 to 15"
+#define SHOWS_WHAT "expected a comma-separated list of idle, recording, event, alarm"
+  const InputCase cases[] = {
+    /* evdev */
+    { EVDEV "code = KEY_A\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] device: missing, expected the absolute path of an input device such as /dev/dvr/button" },
+    { EVDEV "device = dvr/button\ncode = KEY_A\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [signal b] device: expected the absolute path of an input device such as /dev/dvr/button, got \"dvr/button\"" },
+    { EVDEV "device = /dev/dvr/button\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] code: missing, " CODE_WHAT },
+    { EVDEV "device = /dev/dvr/button\ncode = KEY_PROG5\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"KEY_PROG5\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = key_a\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"key_a\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = 768\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"768\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = LED_MISC\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"LED_MISC\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_TRIGGER_HAPPY41\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"BTN_TRIGGER_HAPPY41\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_TRIGGER_HAPPY0\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] code: " CODE_WHAT ", got \"BTN_TRIGGER_HAPPY0\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_0\nactive-low = yes\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal b] active-low: expected one of false, true, got \"yes\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_0\ndebounce = 10.5\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal b] debounce: expected seconds between 0 and 10, got \"10.5\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_0\nbutton = 1\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal b] button: expected one of false, true, got \"1\"" },
+    { EVDEV "device = /dev/dvr/button\ncode = BTN_0\nbutton = true\nlong-press = 0.05\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:8: [signal b] long-press: expected seconds between 0.1 and 60, got \"0.05\"" },
+    /* gpio */
+    { GPIO "line = 3\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] chip: missing, expected a GPIO chip: gpiochipN, /dev/gpiochipN or the chip's label" },
+    { GPIO "chip = gpiochip0\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] line: missing, expected a line offset on the chip between 0 and 65535" },
+    { GPIO "chip = gpiochip0\nline = 65536\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] line: expected a line offset on the chip between 0 and 65535, got \"65536\"" },
+    { GPIO "chip = gpiochip0\nline = GPIO17\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] line: expected a line offset on the chip between 0 and 65535, got \"GPIO17\"" },
+    { "[signal a]\nsource = gpio\nchip = gpiochip0\nline = 3\n" GPIO "chip = gpiochip0\nline = 3\n", DVR_CONFIG_ERROR_DUPLICATE, "test.conf:10: [signal b] line: gpiochip0 line 3 is already signal a's" },
+    /* serial */
+    { "[signal b]\nsource = serial\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] device: missing, expected the absolute path of a serial port such as /dev/ttyUSB0" },
+    { SERIAL "baud = 14400\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] baud: expected one of 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, got \"14400\"" },
+    { SERIAL "input = I G N\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] input: expected the module's name of the input: 1 to 32 printable ASCII characters without spaces, got \"I G N\"" },
+    { "[signal a]\nsource = serial\ndevice = /dev/ttyS0\ninput = b\n" SERIAL, DVR_CONFIG_ERROR_DUPLICATE, "test.conf:7: [signal b] input: \"b\" on /dev/ttyS0 is already signal a's" },
+    { "[signal a]\nsource = serial\ndevice = /dev/ttyS0\nbaud = 38400\n" SERIAL "baud = 9600\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:10: [signal b] baud: expected 38400, the speed of signal a on the same port, got \"9600\"" },
+    /* speed */
+    { SPEED, DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] threshold: missing, expected a speed in [recorder] speed-units above 0 and at most 500" },
+    { SPEED "threshold = 0\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [signal b] threshold: expected a speed in [recorder] speed-units above 0 and at most 500, got \"0\"" },
+    { SPEED "threshold = 500.5\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [signal b] threshold: expected a speed in [recorder] speed-units above 0 and at most 500, got \"500.5\"" },
+    { SPEED "threshold = 80km/h\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [signal b] threshold: expected a speed in [recorder] speed-units above 0 and at most 500, got \"80km/h\"" },
+    { SPEED "threshold = 30\nhysteresis = 30.5\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] hysteresis: expected a speed in [recorder] speed-units from 0 to the threshold (30), got \"30.5\"" },
+    /* accel */
+    { "[signal b]\nsource = accel\nthreshold = 2\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] device: missing, expected the absolute path of an accelerometer's input device such as /dev/dvr/accel" },
+    { ACCEL, DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [signal b] threshold: missing, expected g above 0 and at most 100" },
+    { ACCEL "threshold = -1\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [signal b] threshold: expected g above 0 and at most 100, got \"-1\"" },
+    { ACCEL "threshold = 2\nhold = 601\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal b] hold: expected seconds between 0 and 600, got \"601\"" },
+    { ACCEL "threshold = 2\nunits-per-g = 0\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal b] units-per-g: expected raw axis units per g above 0 and at most 1000000, got \"0\"" },
+    /* [power] */
+    { "[signal ign]\n[power]\nignition = ignition\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [power] ignition: expected the name of a signal ([signal NAME]), got \"ignition\"" },
+    { "[power]\ncovert = stealth\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] covert: expected the name of a signal ([signal NAME]), got \"stealth\"" },
+    { "[power]\nignition-debounce = 31\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] ignition-debounce: expected seconds between 0 and 30, got \"31\"" },
+    { "[power]\nhold-over = 86400.5\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] hold-over: expected seconds between 0 and 86400, got \"86400.5\"" },
+    { "[power]\npower-off-command = systemctl poweroff\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] power-off-command: " POWER_OFF_WHAT ", got \"systemctl poweroff\"" },
+    { "[power]\npower-off-command = /usr/bin/systemctl 'poweroff\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] power-off-command: " POWER_OFF_WHAT ", got \"/usr/bin/systemctl 'poweroff\"" },
+    { "[power]\npower-off-command =\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] power-off-command: " POWER_OFF_WHAT ", got \"\"" },
+    { "[power]\npower-off-command = $HALT\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [power] power-off-command: " POWER_OFF_WHAT ", got \"$HALT\"" },
+    /* [indicator] */
+    { "[indicator Rec]\noutput = gpio\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:3: [indicator Rec]: expected an indicator name of 1 to 32 characters a-z 0-9 _ -, got \"Rec\"" },
+    { "[indicator rec]\nshows = recording\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [indicator rec] output: missing, expected one of gpio, evdev" },
+    { "[indicator rec]\noutput = pwm\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [indicator rec] output: expected one of gpio, evdev, got \"pwm\"" },
+    { "[indicator rec]\noutput = gpio\nline = 2\nshows = event\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [indicator rec] chip: missing, expected a GPIO chip: gpiochipN, /dev/gpiochipN or the chip's label" },
+    { "[indicator rec]\noutput = evdev\ndevice = /dev/dvr/button\nshows = event\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [indicator rec] led: missing, " LED_WHAT },
+    { "[indicator rec]\noutput = evdev\ndevice = /dev/dvr/button\nled = 16\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [indicator rec] led: " LED_WHAT ", got \"16\"" },
+    { "[indicator rec]\noutput = evdev\ndevice = /dev/dvr/button\nled = KEY_A\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [indicator rec] led: " LED_WHAT ", got \"KEY_A\"" },
+    { "[indicator rec]\noutput = gpio\nchip = gpiochip0\nline = 2\n", DVR_CONFIG_ERROR_MISSING_KEY, "test.conf:3: [indicator rec] shows: missing, " SHOWS_WHAT },
+    { "[indicator rec]\noutput = gpio\nchip = gpiochip0\nline = 2\nshows = recording,\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [indicator rec] shows: " SHOWS_WHAT ", got \"recording,\"" },
+    { "[indicator rec]\noutput = gpio\nchip = gpiochip0\nline = 2\nshows = blink\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [indicator rec] shows: " SHOWS_WHAT ", got \"blink\"" },
+    { "[indicator rec]\noutput = gpio\nchip = gpiochip0\nline = 2\nshows = idle\n[indicator  rec]\n", DVR_CONFIG_ERROR_DUPLICATE, "test.conf:8: [indicator  rec]: duplicate indicator, first defined at line 3" },
+  };
+#undef EVDEV
+#undef CODE_WHAT
+#undef GPIO
+#undef SERIAL
+#undef SPEED
+#undef ACCEL
+#undef POWER_OFF_WHAT
+#undef LED_WHAT
+#undef SHOWS_WHAT
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *text = g_strconcat (RECORDER, cases[i].lines, "[camera c]\nsource = test\n",
+                                          NULL);
+    g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, cases[i].message);
+    assert_load_fails (f, text, cases[i].code, cases[i].message);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -980,6 +1422,11 @@ main (int argc, char **argv)
   g_test_add_func ("/config/events-retention-bad", test_config_events_retention_bad);
   g_test_add_func ("/config/unreadable", test_config_unreadable);
   g_test_add_func ("/config/to-string", test_config_to_string);
+  g_test_add_func ("/config/inputs", test_config_inputs);
+  g_test_add_func ("/config/inputs-defaults", test_config_inputs_defaults);
+  g_test_add_func ("/config/inputs-warnings", test_config_inputs_warnings);
+  g_test_add_func ("/config/inputs-bad", test_config_inputs_bad);
+  g_test_add_func ("/config/shipped-examples", test_config_shipped_examples);
 
   return g_test_run ();
 }
