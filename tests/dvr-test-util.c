@@ -240,53 +240,7 @@ dvr_test_daemon_print_log (DvrTestDaemon *daemon)
 DvrTestDaemon *
 dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error)
 {
-  g_autoptr (DvrTestDaemon) daemon = g_new0 (DvrTestDaemon, 1);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  const gchar *dvrd = g_getenv ("DVRD");
-  static guint counter;
-  g_autofree gchar *log_name = g_strdup_printf ("dvrd-%u.log", counter++);
-
-  g_assert_nonnull (dvrd);
-  daemon->config_path = g_build_filename (folder, "dvr.conf", NULL);
-  daemon->socket_path = g_build_filename (folder, "control.sock", NULL);
-  daemon->log_path = g_build_filename (folder, log_name, NULL);
-  if (!g_file_set_contents (daemon->config_path, config_text, -1, error))
-    return NULL;
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, daemon->log_path);
-  g_subprocess_launcher_set_stdout_file_path (launcher, daemon->log_path);
-  {
-    /* DVRD_WRAPPER: a command line to run dvrd under (valgrind setup). */
-    g_auto (GStrv) wrapper = g_strsplit (g_getenv ("DVRD_WRAPPER") ? g_getenv ("DVRD_WRAPPER") : "", " ", -1);
-    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-    for (guint i = 0; wrapper[i] != NULL; i++)
-      if (*wrapper[i] != '\0')
-        g_ptr_array_add (argv, wrapper[i]);
-    g_ptr_array_add (argv, (gpointer) dvrd);
-    g_ptr_array_add (argv, "--config");
-    g_ptr_array_add (argv, daemon->config_path);
-    g_ptr_array_add (argv, NULL);
-    daemon->process = g_subprocess_launcher_spawnv (launcher,
-        (const gchar * const *) argv->pdata, error);
-  }
-  if (daemon->process == NULL)
-    return NULL;
-  for (guint i = 0; i < 200; i++) {
-    g_autoptr (JsonObject) status = NULL;
-    if (g_file_test (daemon->socket_path, G_FILE_TEST_EXISTS) &&
-        (status = dvr_test_daemon_status (daemon, NULL)) != NULL)
-      return g_steal_pointer (&daemon);
-    if (g_subprocess_get_identifier (daemon->process) == NULL)
-      break;  /* exited */
-    dvr_test_wait_ms (50);
-  }
-  {
-    g_autofree gchar *log = NULL;
-    g_file_get_contents (daemon->log_path, &log, NULL, NULL);
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "dvrd did not come up; its log:\n%s",
-        log ? log : "");
-  }
-  return NULL;
+  return dvr_test_daemon_start_with_env (folder, config_text, NULL, error);
 }
 
 gint
@@ -662,7 +616,7 @@ dvr_test_daemon_start_with_env (const gchar *folder, const gchar *config_text,
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   const gchar *dvrd = g_getenv ("DVRD");
   static guint counter;
-  g_autofree gchar *log_name = g_strdup_printf ("dvrd-env-%u.log", counter++);
+  g_autofree gchar *log_name = g_strdup_printf ("dvrd-%u.log", counter++);
 
   g_assert_nonnull (dvrd);
   daemon->config_path = g_build_filename (folder, "dvr.conf", NULL);

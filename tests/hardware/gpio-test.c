@@ -19,72 +19,10 @@
 
 #include "dvr-inputs.h"
 #include "dvr-test-util.h"
+#include "dvr-test-gpio.h"
 
 #include <gpiod.h>
 #include <string.h>
-
-/* The backend warns about the failures provoked here: printed, not fatal
- * (g_test_init() makes warnings fatal in g_log_writer_default()). */
-static GLogWriterOutput
-log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
-{
-  for (gsize i = 0; i < n_fields; i++) {
-    if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0 &&
-        g_str_has_prefix (fields[i].value, "inputs: "))
-      return g_log_writer_standard_streams (level, fields, n_fields, user_data);
-  }
-  return g_log_writer_default (level, fields, n_fields, user_data);
-}
-
-/* The first /dev/gpiochipN, or NULL. */
-static gchar *
-find_chip (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/dev", 0, NULL);
-  const gchar *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    if (g_str_has_prefix (name, "gpiochip"))
-      return g_strdup (name);
-  }
-  return NULL;
-}
-
-/* A line that is safe to request as an input: @chip_out and @line_out, or
- * FALSE with @why. */
-static gboolean
-find_safe_line (gchar **chip_out, guint *line_out, gchar **why)
-{
-  const gchar *chip_env = g_getenv ("DVR_TEST_GPIO_CHIP");
-  const gchar *line_env = g_getenv ("DVR_TEST_GPIO_LINE");
-  g_autoptr(GDir) dir = NULL;
-  const gchar *name;
-
-  if (chip_env != NULL && line_env != NULL) {
-    *chip_out = g_strdup (chip_env);
-    *line_out = (guint) g_ascii_strtoull (line_env, NULL, 10);
-    return TRUE;
-  }
-  dir = g_dir_open ("/dev", 0, NULL);
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL) {
-    struct gpiod_chip *chip;
-    gboolean simulated;
-
-    if (!g_str_has_prefix (name, "gpiochip") || (chip = gpiod_chip_open_lookup (name)) == NULL)
-      continue;
-    simulated = g_str_has_prefix (gpiod_chip_label (chip), "gpio-mockup") ||
-                g_str_has_prefix (gpiod_chip_label (chip), "gpio-sim");
-    gpiod_chip_close (chip);
-    if (simulated) {
-      *chip_out = g_strdup (name);
-      *line_out = 0;
-      return TRUE;
-    }
-  }
-  *why = g_strdup ("no simulated GPIO chip (gpio-sim, gpio-mockup) and no DVR_TEST_GPIO_CHIP "
-                   "and DVR_TEST_GPIO_LINE naming a line that is safe to request as an input");
-  return FALSE;
-}
 
 static DvrConfig *
 load_config (const gchar *storage, const gchar *chip, guint line)
@@ -121,7 +59,7 @@ static void
 test_gpio_bad_line (void)
 {
   g_autofree gchar *folder = dvr_test_mkdtemp ();
-  g_autofree gchar *chip_name = find_chip ();
+  g_autofree gchar *chip_name = dvr_test_gpio_find_chip ();
   g_autoptr(DvrConfig) config = NULL;
   g_autoptr(DvrInputs) inputs = NULL;
   g_autoptr(JsonObject) status = NULL;
@@ -161,7 +99,7 @@ test_gpio_line (void)
   guint offset;
   gboolean value;
 
-  if (!find_safe_line (&chip_name, &offset, &why)) {
+  if (!dvr_test_gpio_find_safe_line ("request as an input", &chip_name, &offset, &why)) {
     g_test_skip (why);
     return;
   }
@@ -195,9 +133,9 @@ main (int argc, char **argv)
   g_autofree gchar *chip = NULL;
 
   g_test_init (&argc, &argv, NULL);
-  g_log_set_writer_func (log_writer, NULL, NULL);
+  dvr_test_gpio_print_warnings ("inputs: ");
 
-  chip = find_chip ();
+  chip = dvr_test_gpio_find_chip ();
   if (chip == NULL) {
     g_printerr ("SKIP: no GPIO chip (/dev/gpiochip*) on this machine: the libgpiod calls of "
                 "the GPIO input backend need one (a board's, gpio-sim or gpio-mockup)\n");
