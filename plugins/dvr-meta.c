@@ -23,7 +23,8 @@
  *   frame, on every keyframe, and on the frame after a GPS report, a
  *   signal change, an event marker or GPS being lost; at most one per
  *   frame.  The schema is above dvr_meta_build_json() and in
- *   docs/metadata.md.
+ *   docs/metadata.md.  A frame without one gets a GAP event up to its
+ *   time (a sparse stream, see dvr_meta_push_json_gap()).
  *
  * The titles go out as stream-scoped GST_TAG_TITLE tags: matroskamux
  * writes them as the tracks' TrackName (and as a TITLE tag, serialised with
@@ -61,8 +62,11 @@
  * queue on each metadata branch lets them wait in splitmuxsink without
  * blocking that thread, and the JSON sample on every keyframe is what lets
  * the keyframe through.  Without the queues the pipeline stalls on the
- * first frame.  Segment files carry running time: a segment's first
- * sample is at its start's running time, not 0.
+ * first frame.  The JSON track's gaps let matroskamux write each GOP as
+ * splitmuxsink releases it (but its last frame, until the next GOP): a
+ * recording's first frames are in the file once the second keyframe has
+ * come in.  Segment files carry running time: a segment's first sample is
+ * at its start's running time, not 0.
  *
  * The tracks stay in the first segment the video has after its stream
  * start or a flush (open-ended): a later segment without a flush (a replay
@@ -174,6 +178,9 @@ struct _DvrMeta {
   GstSegment track_segment;     /* the text and JSON pads', or UNDEFINED */
   gint fps_n, fps_d;
   GstClockTime prev_pts;
+  GstClockTime json_end;        /* the JSON track is accounted for (samples,
+                                 * gaps) up to here, in the tracks' segment,
+                                 * or NONE */
   gboolean json_sent;           /* since start or the last flush */
   gboolean lost_reported;       /* the last JSON sample said gps_lost */
   gboolean titles_sent;
@@ -329,6 +336,7 @@ dvr_meta_reset_streaming (DvrMeta *self)
   self->fps_n = 0;
   self->fps_d = 1;
   self->prev_pts = GST_CLOCK_TIME_NONE;
+  self->json_end = GST_CLOCK_TIME_NONE;
   self->json_sent = FALSE;
   self->lost_reported = FALSE;
   self->titles_sent = FALSE;
@@ -1154,6 +1162,7 @@ dvr_meta_push_track_segment (DvrMeta *self, guint32 seqnum)
   GstEvent *event;
 
   self->track_segment = self->segment;
+  self->json_end = GST_CLOCK_TIME_NONE;
   self->track_segment.stop = GST_CLOCK_TIME_NONE;
   self->track_segment.duration = GST_CLOCK_TIME_NONE;
   event = gst_event_new_segment (&self->track_segment);
@@ -1258,6 +1267,10 @@ dvr_meta_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 
         gst_event_set_seqnum (gap, gst_event_get_seqnum (event));
         dvr_meta_push_meta_event (self, gap);
+        if (GST_CLOCK_TIME_IS_VALID (duration))
+          start += duration;
+        if (!GST_CLOCK_TIME_IS_VALID (self->json_end) || start > self->json_end)
+          self->json_end = start;
       }
       break;
     }
@@ -1315,12 +1328,50 @@ dvr_meta_flow_is_fatal (GstFlowReturn ret)
   return ret != GST_FLOW_OK && ret != GST_FLOW_NOT_LINKED && ret != GST_FLOW_EOS;
 }
 
+/* A frame without a JSON sample: the JSON track has nothing from where it
+ * was accounted for up to this frame, and says so with a gap.  Without
+ * it, a muxer that interleaves by time cannot write past the track's last
+ * sample until its next one, which splitmuxsink sends with the next GOP:
+ * matroskamux (GstCollectPads, 1.22) keeps a sparse pad "waiting" while its
+ * position (last sample's start, or end of the last gap) is not past the
+ * oldest queued buffer, so a recording's first GOP reached the file only
+ * when the third keyframe came in.
+ *
+ * The gap ends at this frame, never later (at its PTS, and at its DTS,
+ * which the muxer orders video by): a gap past the newest frame leaves the
+ * pad "not waiting" when splitmuxsink closes the fragment there, and
+ * collectpads keeps that mark across the muxer's reset while it zeroes its
+ * count of ready pads, so the next fragment never collects (the same
+ * deadlock as a segment on the track, see dvr_meta_sink_event()).  So the
+ * last frame of a GOP waits in the muxer for the next GOP's JSON sample
+ * (or the fragment's EOS): one frame, not a GOP. */
+static void
+dvr_meta_push_json_gap (DvrMeta *self, GstBuffer *buf, GstClockTime track_pts)
+{
+  GstClockTime end = track_pts;
+  GstEvent *gap;
+
+  if (GST_BUFFER_DTS_IS_VALID (buf)) {
+    GstClockTime dts = dvr_meta_track_time (self,
+        gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, GST_BUFFER_DTS (buf)));
+
+    if (!GST_CLOCK_TIME_IS_VALID (dts))
+      return;
+    end = MIN (end, dts);
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (self->json_end) || end <= self->json_end)
+    return;
+  gap = gst_event_new_gap (self->json_end, end - self->json_end);
+  self->json_end = end;
+  gst_pad_push_event (self->jsonpad, gap);
+}
+
 static GstFlowReturn
 dvr_meta_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   DvrMeta *self = DVR_META (parent);
   DvrMetaFrame frame = { 0, };
-  GstClockTime duration, base_time, running_time, track_pts, clock_time = GST_CLOCK_TIME_NONE;
+  GstClockTime duration, base_time, running_time, track_pts, end, clock_time = GST_CLOCK_TIME_NONE;
   g_autoptr (GstStructure) event = NULL;
   gchar *text, *json = NULL;
   GstFlowReturn ret, meta_ret;
@@ -1383,6 +1434,11 @@ dvr_meta_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     ret = gst_pad_push (self->jsonpad, dvr_meta_text_buffer (json, track_pts, duration));
     if (dvr_meta_flow_is_fatal (ret))
       meta_ret = ret;
+    end = GST_CLOCK_TIME_IS_VALID (duration) ? track_pts + duration : track_pts;
+    if (!GST_CLOCK_TIME_IS_VALID (self->json_end) || end > self->json_end)
+      self->json_end = end;
+  } else if (json == NULL && !dvr_meta_flow_is_fatal (meta_ret)) {
+    dvr_meta_push_json_gap (self, buf, track_pts);
   } else {
     g_free (json);
   }

@@ -9,6 +9,7 @@
 #include "dvr-v4l2.h"
 
 #include <gio/gio.h>
+#include <gst/video/video.h>
 #include <linux/videodev2.h>
 #include <math.h>
 
@@ -867,6 +868,62 @@ split_slack (DvrPipeline *self)
       self->camera->framerate_n) / 2;
 }
 
+/* The frame of a camera we encode that starts its second GOP.
+ * splitmuxsink hands a GOP to the muxer only when the next keyframe has
+ * come in, so a recording's first frame reached the file a whole GOP (one
+ * second by default) after it was captured; asking the encoder for a
+ * keyframe at this frame makes that a few frames.  Not 1: the muxer
+ * writes a GOP's last frame only with the next GOP (it waits for the JSON
+ * track's next sample, plugins/dvr-meta.c), so a first GOP of one frame
+ * would hold it a whole GOP again. */
+#define EARLY_KEYFRAME 2
+
+typedef struct {
+  GstClockTime frame_duration;
+  guint keyframe_interval;
+} EarlyKeyframe;
+
+/* Streaming thread: the encoder's first frame, on its way to the muxer.
+ * Asks for a keyframe at EARLY_KEYFRAME, and another at keyframe-interval,
+ * where the second GOP would have started: x264 counts key-int-max from
+ * the last keyframe, so without it every later GOP would move, and the
+ * segments of cameras that split on their own GOPs would stop being whole
+ * GOPs of the usual length.  Each request is half a frame early: a
+ * driver's timestamps are a little off the ideal, and the encoder takes
+ * the first frame at or after the time asked.  A passed-through stream's
+ * GOPs are the camera's: nothing to ask. */
+static GstPadProbeReturn
+early_keyframe_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  const EarlyKeyframe *early = user_data;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  g_autoptr (GstEvent) event = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  const GstSegment *segment;
+  GstClockTime first, half = early->frame_duration / 2;
+
+  if (event == NULL || !GST_BUFFER_PTS_IS_VALID (buf))
+    return GST_PAD_PROBE_REMOVE;
+  gst_event_parse_segment (event, &segment);
+  first = gst_segment_to_running_time (segment, GST_FORMAT_TIME, GST_BUFFER_PTS (buf));
+  if (!GST_CLOCK_TIME_IS_VALID (first))
+    return GST_PAD_PROBE_REMOVE;
+  GST_DEBUG_OBJECT (pad, "first frame at %" GST_TIME_FORMAT ": keyframes asked at frames %u "
+      "and %u", GST_TIME_ARGS (first), EARLY_KEYFRAME, early->keyframe_interval);
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
+          first + EARLY_KEYFRAME * early->frame_duration - half, TRUE, 0));
+  gst_pad_push_event (pad, gst_video_event_new_upstream_force_key_unit (
+          first + early->keyframe_interval * early->frame_duration - half, TRUE, 0));
+  return GST_PAD_PROBE_REMOVE;
+}
+
+static gboolean
+encodes (DvrPipeline *self)
+{
+  return self->camera->kind == DVR_SOURCE_KIND_TEST ||
+      (self->camera->kind == DVR_SOURCE_KIND_V4L2 &&
+          self->choice.action != DVR_V4L2_ACTION_PASSTHROUGH);
+}
+
 /* Video from @tail through dvrmeta into splitmuxsink's video pad, and
  * dvrmeta's two tracks into subtitle pads.  Each track goes through a
  * queue: dvrmeta pushes them from the video's streaming thread, and
@@ -966,7 +1023,7 @@ build (DvrPipeline *self, GError **error)
   g_autoptr (GstPad) pad = NULL;
   g_autoptr (GstBus) bus = NULL;
   g_autoptr (GstClock) clock = NULL;
-  GstElement *mux, *splitmux;
+  GstElement *mux, *sink, *splitmux;
   g_autofree gchar *name = g_strdup_printf ("camera-%s", self->camera->name);
 
   GST_DEBUG ("%s: %s", self->camera->name, description);
@@ -980,12 +1037,15 @@ build (DvrPipeline *self, GError **error)
   gst_object_set_name (GST_OBJECT (pipeline), name);
 
   mux = gst_element_factory_make ("matroskamux", NULL);
+  sink = gst_element_factory_make ("filesink", NULL);
   splitmux = gst_element_factory_make ("splitmuxsink", "splitmux");
-  if (mux == NULL || splitmux == NULL) {
+  if (mux == NULL || sink == NULL || splitmux == NULL) {
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
-        "matroskamux or splitmuxsink missing (gstreamer1.0-plugins-good)");
+        "matroskamux, splitmuxsink or filesink missing (gstreamer1.0-plugins-good)");
     if (mux != NULL)
       gst_object_unref (gst_object_ref_sink (mux));
+    if (sink != NULL)
+      gst_object_unref (gst_object_ref_sink (sink));
     if (splitmux != NULL)
       gst_object_unref (gst_object_ref_sink (splitmux));
     return FALSE;
@@ -994,8 +1054,15 @@ build (DvrPipeline *self, GError **error)
    * that decodes up to the last frame written (tests/integration). */
   g_object_set (mux, "writing-app", "dvr " DVR_VERSION, NULL);
   g_signal_connect (mux, "pad-added", G_CALLBACK (mux_pad_added), self);
+  /* Each write of the muxer goes to the file at once: filesink's own
+   * 64 KiB buffer held a recording's first keyframe (tens of KiB) back
+   * until more frames came, and what it holds is lost with the process or
+   * the power.  A few small write()s a frame cost nothing next to the
+   * encoder. */
+  gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
   g_object_set (splitmux,
       "muxer", mux,
+      "sink", sink,
       "max-size-time", (guint64) (self->options.segment_ns + split_slack (self)),
       "send-keyframe-requests", exact_timestamps (self),
       NULL);
@@ -1007,6 +1074,14 @@ build (DvrPipeline *self, GError **error)
     tail = gst_bin_get_by_name (GST_BIN (pipeline), "frames_in");
   if (!link_metadata (self, GST_BIN (pipeline), tail, splitmux, error))
     return FALSE;
+  if (encodes (self) && self->camera->keyframe_interval > 2 * EARLY_KEYFRAME) {
+    EarlyKeyframe *early = g_new (EarlyKeyframe, 1);
+    g_autoptr (GstPad) tail_pad = gst_element_get_static_pad (tail, "sink");
+
+    early->frame_duration = (GstClockTime) self->frame_duration_ns;
+    early->keyframe_interval = self->camera->keyframe_interval;
+    gst_pad_add_probe (tail_pad, GST_PAD_PROBE_TYPE_BUFFER, early_keyframe_probe, early, g_free);
+  }
   {
     g_autoptr (GstElement) watermark = gst_bin_get_by_name (GST_BIN (pipeline), "watermark");
     if (watermark != NULL)

@@ -4,6 +4,16 @@
  * at the first video frame, a text sample at every video frame, exact
  * doubles after the round trip through the file; and what ffprobe sees.
  *
+ * On the way, how soon the first frames reach the file, in stream time:
+ * the video is held right after the second keyframe, and the first file
+ * must then hold the first GOP but its last frame.  splitmuxsink hands a
+ * GOP to the muxer when the next keyframe comes in (its design), and the
+ * muxer writes a frame once every track has reached it: the JSON track
+ * through its gaps (one frame behind), so the GOP's last frame waits for
+ * the next GOP's JSON sample.  Without the gaps the muxer stopped after
+ * the first frame until the third keyframe: held at the second, the file
+ * never got further, and this test times out.
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include <gio/gio.h>
@@ -15,6 +25,9 @@
 #include <string.h>
 
 #define SEGMENTS 3
+#define KEY_INT 30
+/* Only a failure waits this long: the file has the GOP in milliseconds. */
+#define FIRST_GOP_TIMEOUT_US (20 * G_USEC_PER_SEC)
 #define LAT 52.123456789012345
 #define LON -4.000000000000001
 
@@ -275,6 +288,90 @@ check_segment (const gchar *path, guint index, guint *frames)
   }
 }
 
+/* Holds the video in front of dvrmeta after the second keyframe, until
+ * its probe is removed. */
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GstPad *pad;
+  gulong probe;
+  guint keyframes;
+  gboolean holding;
+} Gate;
+
+static GstPadProbeReturn
+gate_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  Gate *gate = user_data;
+  GstBuffer *buf = gst_pad_probe_info_get_buffer (info);
+  GstPadProbeReturn ret = GST_PAD_PROBE_PASS;
+
+  g_mutex_lock (&gate->lock);
+  if (gate->keyframes < 2) {
+    gate->keyframes += !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  } else {
+    /* The first buffer after the second keyframe: blocked here. */
+    gate->holding = TRUE;
+    g_cond_signal (&gate->cond);
+    ret = GST_PAD_PROBE_OK;
+  }
+  g_mutex_unlock (&gate->lock);
+  return ret;
+}
+
+/* Video samples of a copy of @path as it is now (a file still being
+ * written: Matroska demuxes up to its last whole block). */
+static guint
+frames_on_disk (const gchar *dir, const gchar *path, GstClockTime *first_pts)
+{
+  g_autofree gchar *copy = g_build_filename (dir, "snapshot.mkv", NULL);
+  g_autofree gchar *data = NULL;
+  g_autoptr (GPtrArray) tracks = NULL;
+  gsize size = 0;
+  guint i, frames = 0;
+
+  if (!g_file_get_contents (path, &data, &size, NULL) || size == 0)
+    return 0;
+  g_assert_true (g_file_set_contents (copy, data, size, NULL));
+  tracks = demux_file (copy);
+  g_unlink (copy);
+  for (i = 0; i < tracks->len; i++) {
+    Track *track = g_ptr_array_index (tracks, i);
+
+    if (g_strcmp0 (track->caps_name, "video/x-h264") == 0 && track->samples->len > 0) {
+      frames = track->samples->len;
+      *first_pts = g_array_index (track->samples, Sample, 0).pts;
+    }
+  }
+  return frames;
+}
+
+/* With the video held after the second keyframe (one GOP of stream time),
+ * the first file holds the first GOP but its last frame, from frame 0. */
+static void
+check_first_gop (Gate *gate, const gchar *dir)
+{
+  g_autofree gchar *path = g_build_filename (dir, "c00.mkv", NULL);
+  gint64 deadline = g_get_monotonic_time () + FIRST_GOP_TIMEOUT_US;
+  GstClockTime first_pts = GST_CLOCK_TIME_NONE;
+  guint frames = 0;
+
+  g_mutex_lock (&gate->lock);
+  while (!gate->holding)
+    g_assert_true (g_cond_wait_until (&gate->cond, &gate->lock, deadline));
+  g_mutex_unlock (&gate->lock);
+
+  while ((frames = frames_on_disk (dir, path, &first_pts)) < KEY_INT - 1) {
+    if (g_get_monotonic_time () > deadline)
+      g_error ("video held after the second keyframe: the first file has %u frames, "
+          "not the first GOP but its last (%u)", frames, KEY_INT - 1);
+    g_usleep (20 * 1000);
+  }
+  g_assert_cmpuint (frames, ==, KEY_INT - 1);
+  g_assert_cmpuint (first_pts, ==, 0);
+  gst_pad_remove_probe (gate->pad, gate->probe);
+}
+
 static void
 check_ffprobe (const gchar *path)
 {
@@ -306,6 +403,7 @@ main (int argc, char **argv)
   GstStructure *s;
   gboolean ok = FALSE;
   guint i, frames = 0;
+  Gate gate = { 0, };
   gboolean have_ffprobe;
   g_autofree gchar *ffprobe = NULL;
 
@@ -321,13 +419,26 @@ main (int argc, char **argv)
   g_assert_no_error (error);
   description = g_strdup_printf (
       "videotestsrc num-buffers=180 ! video/x-raw,width=320,height=240,framerate=30/1 ! "
-      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 ! h264parse ! "
+      "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=%u ! h264parse ! "
       "dvrmeta name=m unit-id=car-7 camera=front ! "
       "splitmuxsink name=s muxer=matroskamux location=%s/c%%02d.mkv max-size-time=2000000000 "
-      "m.text ! queue ! s.subtitle_0  m.json ! queue ! s.subtitle_1", dir);
+      "m.text ! queue ! s.subtitle_0  m.json ! queue ! s.subtitle_1", KEY_INT, dir);
   pipeline = gst_parse_launch (description, &error);
   g_assert_no_error (error);
   meta = gst_bin_get_by_name (GST_BIN (pipeline), "m");
+  {
+    g_autoptr (GstElement) splitmux = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+    GstElement *sink = gst_element_factory_make ("filesink", NULL);
+
+    /* As dvrd: every muxer write goes to the file at once. */
+    gst_util_set_object_arg (G_OBJECT (sink), "buffer-mode", "unbuffered");
+    g_object_set (splitmux, "sink", sink, NULL);
+    g_mutex_init (&gate.lock);
+    g_cond_init (&gate.cond);
+    gate.pad = gst_element_get_static_pad (meta, "sink");
+    gate.probe = gst_pad_add_probe (gate.pad, GST_PAD_PROBE_TYPE_BLOCK | GST_PAD_PROBE_TYPE_BUFFER,
+        gate_probe, &gate, NULL);
+  }
 
   /* Inputs pushed before the start are kept. */
   s = gst_structure_new ("gps", "mode", G_TYPE_INT, 3, "lat", G_TYPE_DOUBLE, LAT,
@@ -344,6 +455,7 @@ main (int argc, char **argv)
   bus = gst_element_get_bus (pipeline);
   g_assert_cmpint (gst_element_set_state (pipeline, GST_STATE_PLAYING), !=,
       GST_STATE_CHANGE_FAILURE);
+  check_first_gop (&gate, dir);
   message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   if (message == NULL)
@@ -353,6 +465,9 @@ main (int argc, char **argv)
     g_error ("recording: %s", error->message);
   }
   gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (gate.pad);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
 
   for (i = 0; i < SEGMENTS; i++) {
     g_autofree gchar *name = g_strdup_printf ("c%02u.mkv", i);

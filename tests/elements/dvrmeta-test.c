@@ -302,6 +302,78 @@ assert_no_segment (GstHarness *h)
   }
 }
 
+/* The next GAP event waiting on @h, or FALSE; other events are dropped. */
+static gboolean
+try_pull_gap (GstHarness *h, GstClockTime *start, GstClockTime *duration)
+{
+  GstEvent *event;
+
+  while ((event = gst_harness_try_pull_event (h)) != NULL) {
+    gboolean gap = GST_EVENT_TYPE (event) == GST_EVENT_GAP;
+
+    if (gap)
+      gst_event_parse_gap (event, start, duration);
+    gst_event_unref (event);
+    if (gap)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A frame without a JSON sample gets a gap on the JSON track, from where
+ * the track was accounted for (the last sample's end, the last gap's end)
+ * up to the frame, never past it: not past its PTS, nor past its DTS.  The
+ * gaps let matroskamux write the frames between two JSON samples as they
+ * come (without them, the first GOP reached the file two keyframes late);
+ * a gap past the newest frame deadlocked splitmuxsink's next fragment
+ * (see dvr_meta_push_json_gap()). */
+static void
+test_json_gaps (void)
+{
+  Fixture f;
+  GstClockTime start = 0, duration = 0;
+  GstBuffer *buf;
+  gchar *text;
+
+  fixture_start (&f, H264_CAPS);
+  push_frame (&f, 0, TRUE);
+  text = try_pull_string (f.json, NULL, NULL);
+  g_assert_nonnull (text);
+  g_free (text);
+  /* The sample covers up to the next frame: nothing to say there. */
+  push_frame (&f, 33 * MS, FALSE);
+  g_assert_false (try_pull_gap (f.json, &start, &duration));
+
+  push_frame (&f, 66 * MS, FALSE);
+  g_assert_true (try_pull_gap (f.json, &start, &duration));
+  g_assert_cmpuint (start, ==, 33 * MS);
+  g_assert_cmpuint (duration, ==, 33 * MS);
+  push_frame (&f, 99 * MS, FALSE);
+  g_assert_true (try_pull_gap (f.json, &start, &duration));
+  g_assert_cmpuint (start, ==, 66 * MS);
+  g_assert_cmpuint (duration, ==, 33 * MS);
+
+  /* A keyframe has its sample, no gap. */
+  push_frame (&f, 132 * MS, TRUE);
+  g_assert_false (try_pull_gap (f.json, &start, &duration));
+  text = try_pull_string (f.json, NULL, NULL);
+  g_assert_nonnull (text);
+  g_free (text);
+  push_frame (&f, 165 * MS, FALSE);
+  g_assert_false (try_pull_gap (f.json, &start, &duration));
+
+  /* Reordered frames: the muxer orders video by DTS, the gap stops there. */
+  buf = frame_new (264 * MS, 33 * MS, FALSE);
+  GST_BUFFER_DTS (buf) = 198 * MS;
+  g_assert_cmpint (gst_harness_push (f.video, buf), ==, GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (f.video));
+  g_assert_true (try_pull_gap (f.json, &start, &duration));
+  g_assert_cmpuint (start, ==, 165 * MS);
+  g_assert_cmpuint (duration, ==, 33 * MS);
+  g_assert_null (gst_harness_try_pull (f.json));
+  fixture_stop (&f);
+}
+
 /* A later segment without a flush (a replay looping on a segment seek:
  * timestamps start over, running time goes on) does not reach the tracks:
  * their samples and gaps are stamped in the first segment, at the frame's
@@ -1014,6 +1086,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dvrmeta/passthrough", test_passthrough);
   g_test_add_func ("/dvrmeta/stream-events", test_stream_events);
   g_test_add_func ("/dvrmeta/loop-segment", test_loop_segment);
+  g_test_add_func ("/dvrmeta/json-gaps", test_json_gaps);
   g_test_add_func ("/dvrmeta/text-timing", test_text_timing);
   g_test_add_func ("/dvrmeta/text-content", test_text_content);
   g_test_add_func ("/dvrmeta/json-triggers", test_json_triggers);
