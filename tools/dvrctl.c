@@ -354,6 +354,48 @@ print_retention (JsonObject *reply)
     printf ("storage full: cameras stopped until space is freed\n");
 }
 
+/* "power: ignition on (signal ignition)", "power: hold-over, powering off in
+ * 42 s", "power: always recording (no [power] ignition)"; then each
+ * input that is not open, and covert mode.  Nothing from an older dvrd. */
+static void
+print_power (JsonObject *reply)
+{
+  JsonObject *power = member_get_object (reply, "power");
+  JsonArray *inputs = member_get_array (reply, "inputs");
+  g_autofree gchar *state = NULL, *signal = NULL, *covert = NULL;
+
+  if (power == NULL)
+    return;
+  state = member_to_text (power, "state");
+  signal = member_to_text (power, "ignition_signal");
+  covert = member_to_text (power, "covert");
+  if (g_strcmp0 (state, "always") == 0)
+    printf ("power: always recording (no [power] ignition)\n");
+  else if (g_strcmp0 (state, "hold-over") == 0 && !member_is_null_or_missing (power, "shutdown_in_s"))
+    printf ("power: ignition off, hold-over: shutdown in %.0f s (later while an event runs)\n",
+        json_object_get_double_member (power, "shutdown_in_s"));
+  else
+    printf ("power: ignition %s (signal %s)\n", state, signal);
+  if (g_strcmp0 (covert, "yes") == 0)
+    printf ("covert: every indicator off\n");
+  for (guint i = 0; inputs != NULL && i < json_array_get_length (inputs); i++) {
+    JsonObject *input = json_array_get_object_element (inputs, i);
+    g_autofree gchar *name = member_to_text (input, "signal");
+    g_autofree gchar *source = member_to_text (input, "source");
+    g_autofree gchar *device = member_to_text (input, "device");
+    g_autofree gchar *input_state = member_to_text (input, "state");
+    g_autofree gchar *error = member_to_text (input, "error");
+    g_autofree gchar *bad = member_to_text (input, "bad_input");
+
+    if (g_strcmp0 (input_state, "open") != 0)
+      printf ("input %s (%s %s): %s%s%s\n", name, source, device, input_state,
+          member_is_null_or_missing (input, "error") ? "" : ": ",
+          member_is_null_or_missing (input, "error") ? "" : error);
+    if (g_strcmp0 (bad, "0") != 0 && !member_is_null_or_missing (input, "bad_input"))
+      printf ("input %s (%s %s): %s bad lines or codes\n", name, source, device, bad);
+  }
+}
+
 static void
 print_status (JsonObject *reply)
 {
@@ -371,6 +413,7 @@ print_status (JsonObject *reply)
   printf ("unit %s  run %s  uptime %s  storage %s  clock %s  dvrd %s\n",
       unit, run, uptime, storage, clock, version);
   print_signals (reply);
+  print_power (reply);
   print_event_status (reply);
   print_retention (reply);
   if (cameras == NULL || json_array_get_length (cameras) == 0) {
