@@ -46,7 +46,10 @@ dvr_test_gpsfake_available (gchar **why)
       return FALSE;
     }
   }
-  /* gpsd drops root for its own user before it opens gpsfake's pty.  In a
+  /* /bin/sh is dash, whose kill takes "-s TERM -- -PGID" but not
+   * "-TERM -- -PGID": the first version left the probe's gpsfake and gpsd
+   * running after every suite.  timeout(1) makes sure anyway.
+   * gpsd drops root for its own user before it opens gpsfake's pty.  In a
    * chroot that shares the host's /dev/pts (tools/fresh-machine-check does)
    * that open fails with EACCES: no report ever arrives.  Find out with a
    * short replay and one client, and say so, rather than time out. */
@@ -58,9 +61,9 @@ dvr_test_gpsfake_available (gchar **why)
       "printf '%s\\r\\n' "
       "'$GPRMC,000944.00,A,4404.13400,N,12118.85623,W,0.023,,100117,,,A*64' > c.log\n"
       "for i in 1 2 3 4 5 6 7 8 9; do cat c.log; done > r.log\n"
-      "setsid gpsfake -1 -q -P \"$1\" -c 0.2 r.log > log 2>&1 &\n"
+      "setsid timeout -k 2 8 gpsfake -1 -q -P \"$1\" -c 0.2 r.log > log 2>&1 &\n"
       "p=$!; sleep 1; timeout 3 gpspipe -w -n 4 \"127.0.0.1:$1\" > /dev/null 2>&1\n"
-      "kill -TERM -- -$p 2> /dev/null; sleep 0.3; kill -KILL -- -$p 2> /dev/null\n"
+      "kill -s TERM -- -$p 2> /dev/null; sleep 0.3; kill -s KILL -- -$p 2> /dev/null\n"
       "grep -m1 'failed: Permission denied' log; r=$?; cd /; rm -rf \"$d\"; exit $r",
       "probe", port, NULL };
     if (g_spawn_sync (NULL, (gchar **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
