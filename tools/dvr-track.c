@@ -260,6 +260,9 @@ fix_fill_from (DvrGpsFix *later, const DvrGpsFix *earlier)
   later->received_mono_ns = earlier->received_mono_ns;
 }
 
+/* How many of the latest points an epoch is looked for in. */
+#define EPOCH_LOOKBACK 4
+
 /* Positions in arrival order, one per receiver epoch, as GArrays of
  * DvrGpsFix: a new stretch begins after a report without a position, GPS
  * lost, or STRETCH_GAP_NS without a report. */
@@ -287,10 +290,26 @@ build_stretches (GArray *reports)
       current = g_array_new (FALSE, FALSE, sizeof (DvrGpsFix));
       g_ptr_array_add (stretches, current);
     }
-    last = current->len > 0 ? &g_array_index (current, DvrGpsFix, current->len - 1) : NULL;
-    if (last != NULL && fix->time_ns != G_MININT64 && last->time_ns == fix->time_ns) {
+    /* The same epoch as a recent point: one point.  Not only the last one:
+     * from several cameras' tracks, reports of two epochs that gpsd sent
+     * milliseconds apart can arrive interleaved (each camera stamps the
+     * report on its own next frame), and merging only neighbours then
+     * wrote an epoch twice. */
+    last = NULL;
+    for (guint j = current->len; fix->time_ns != G_MININT64 && j > 0 &&
+         j + EPOCH_LOOKBACK > current->len; j--) {
+      DvrGpsFix *point = &g_array_index (current, DvrGpsFix, j - 1);
+      if (point->time_ns == fix->time_ns) {
+        last = point;
+        break;
+      }
+    }
+    if (last != NULL) {
       DvrGpsFix merged = *fix;
       fix_fill_from (&merged, last);
+      /* An earlier point keeps its place (and its receive time). */
+      if (last != &g_array_index (current, DvrGpsFix, current->len - 1))
+        merged.received_utc_ns = last->received_utc_ns;
       *last = merged;
     } else {
       g_array_append_val (current, *fix);
