@@ -276,16 +276,11 @@ evdev_readable_cb (gint fd, GIOCondition condition, gpointer user_data)
     memcpy (buffer, evdev->partial, evdev->partial_length);
     got = read (fd, buffer + length, sizeof buffer - length);
     if (got < 0) {
-      int saved_errno = errno;
-      if (saved_errno == EINTR)
+      DvrInputReadError result = dvr_input_read_error (errno, "read", &error);
+      if (result == DVR_INPUT_READ_AGAIN)
         continue;
-      if (saved_errno == EAGAIN)
+      if (result == DVR_INPUT_READ_WAIT)
         return G_SOURCE_CONTINUE;
-      /* ENODEV: unplugged. */
-      g_set_error (&error, G_IO_ERROR,
-                   saved_errno == ENODEV ? G_IO_ERROR_NOT_FOUND :
-                   g_io_error_from_errno (saved_errno),
-                   "read: %s", g_strerror (saved_errno));
       break;
     }
     if (got == 0) {

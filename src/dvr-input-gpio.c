@@ -69,15 +69,11 @@ gpio_readable_cb (gint fd, GIOCondition condition, gpointer user_data)
     gint64 now;
 
     if (count < 0) {
-      int saved_errno = errno;
-      if (saved_errno == EINTR)
+      DvrInputReadError result = dvr_input_read_error (errno, "read events", &error);
+      if (result == DVR_INPUT_READ_AGAIN)
         continue;
-      if (saved_errno == EAGAIN)
+      if (result == DVR_INPUT_READ_WAIT)
         return G_SOURCE_CONTINUE;
-      g_set_error (&error, G_IO_ERROR,
-                   saved_errno == ENODEV ? G_IO_ERROR_NOT_FOUND :
-                   g_io_error_from_errno (saved_errno),
-                   "read events: %s", g_strerror (saved_errno));
       break;
     }
     if (count == 0)

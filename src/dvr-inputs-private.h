@@ -96,4 +96,15 @@ void dvr_input_device_lost (DvrInputDevice *device, const GError *error);
  * Newly allocated. */
 gchar *dvr_input_device_describe (const DvrInputDevice *device);
 
+typedef enum {
+  DVR_INPUT_READ_AGAIN,   /* interrupted: read again */
+  DVR_INPUT_READ_WAIT,    /* nothing more now: back to the main loop */
+  DVR_INPUT_READ_FAILED,  /* @error set; G_IO_ERROR_NOT_FOUND when the device went away */
+} DvrInputReadError;
+
+/* What a read that failed with @saved_errno means, for every backend:
+ * ENODEV (an input device unplugged) and EIO (a USB serial adapter
+ * unplugged, a pty's other end closed) are the device gone. */
+DvrInputReadError dvr_input_read_error (int saved_errno, const gchar *what, GError **error);
+
 G_END_DECLS

@@ -25,8 +25,10 @@
 #include "config.h"
 
 #include "dvr-inputs-private.h"
+
 #include "dvr-utils.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 
@@ -583,4 +585,18 @@ dvr_inputs_build_status (DvrInputs *inputs, JsonBuilder *builder)
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
+}
+
+DvrInputReadError
+dvr_input_read_error (int saved_errno, const gchar *what, GError **error)
+{
+  if (saved_errno == EINTR)
+    return DVR_INPUT_READ_AGAIN;
+  if (saved_errno == EAGAIN)
+    return DVR_INPUT_READ_WAIT;
+  g_set_error (error, G_IO_ERROR,
+               saved_errno == ENODEV || saved_errno == EIO ? G_IO_ERROR_NOT_FOUND :
+               g_io_error_from_errno (saved_errno),
+               "%s: %s", what, g_strerror (saved_errno));
+  return DVR_INPUT_READ_FAILED;
 }
