@@ -7,6 +7,7 @@
 #define G_LOG_DOMAIN "dvr-catalog"
 
 #include "dvr-catalog.h"
+#include "dvr-catalog-private.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -24,25 +25,6 @@ G_DEFINE_QUARK (dvr-catalog-error-quark, dvr_catalog_error)
  * in practice only a concurrent open (migration) or an operator's sqlite3
  * shell ever makes us wait. */
 #define CATALOG_BUSY_TIMEOUT_MS 5000
-
-struct _DvrCatalog {
-  sqlite3 *db;
-  gchar *path;
-  gboolean read_only;
-  gint schema_version;
-
-  /* The longest segment (end - start), so that "overlaps [from, to)" can
-   * bound the start from below and use the (camera, start) index instead
-   * of reading every older row: -1 until first needed.  Only this
-   * connection adds segments (the daemon's), so it stays exact. */
-  gint64 max_span_ns;
-  /* Every segment's count and bytes, for dvr_catalog_get_usage() without a
-   * scan per status request: loaded at first use, then kept by this
-   * connection's inserts and deletions (after their commits). */
-  gboolean totals_known;
-  guint64 total_segments;
-  guint64 total_bytes;
-};
 
 static gint64 catalog_get_max_span (DvrCatalog *self);
 

@@ -2367,6 +2367,8 @@ dvr_config_free (DvrConfig *config)
   g_free (config->path);
   g_free (config->unit_id);
   g_free (config->storage_root);
+  g_free (config->fallback_root);
+  g_free (config->eject_signal);
   g_free (config->control_socket);
   g_free (config->gpsd_host);
   g_free (config->gpsd_port);

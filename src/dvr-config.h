@@ -138,6 +138,15 @@ typedef struct {
   guint64 min_free_bytes;   /* [retention] min-free as a size; 0 if given as % */
   gdouble min_free_fraction;/* [retention] min-free as a fraction of the drive; 0 if a size */
   gdouble max_sweep_fraction; /* [retention] max-sweep, fraction of the drive, (0, 1] */
+  gboolean reclaim_exported;/* [retention] reclaim-exported: evidence whose events were all
+                             * exported (mark-exported) may be rotated; default false */
+  gboolean storage_removable; /* [storage] removable: storage is a removable drive's mount
+                             * point; recorded onto only while mounted and ours.  Default false */
+  gchar *fallback_root;     /* [storage] fallback: absolute folder recorded into while no
+                             * drive is usable; NULL: none (cameras wait for a drive) */
+  guint64 fallback_size_bytes; /* [storage] fallback-size: the fallback ring's budget */
+  gchar *eject_signal;      /* [storage] eject-button: a signal whose long press ejects
+                             * the drive; NULL: none */
   gchar *checksum;          /* SHA-256 (hex) of the text parsed, for the audit log */
   gchar *ignition_signal;   /* [power] ignition: the signal whose on/off starts and
                              * stops recording; NULL (none, the default): always record */
