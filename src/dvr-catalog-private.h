@@ -31,4 +31,21 @@ struct _DvrCatalog {
   guint64 total_bytes;
 };
 
+/* Shared with dvr-catalog-merge.c (defined in dvr-catalog.c). */
+gboolean catalog_fail (DvrCatalog *self, GError **error, const gchar *format, ...)
+    G_GNUC_PRINTF (3, 4);
+gboolean catalog_prepare (DvrCatalog *self, const gchar *sql, sqlite3_stmt **stmt);
+void catalog_rollback (DvrCatalog *self);
+gboolean catalog_begin (DvrCatalog *self, const gchar *what, GError **error);
+gboolean catalog_commit (DvrCatalog *self, const gchar *what, GError **error);
+/* Inside a transaction: appends one audit row to the chain. */
+gboolean catalog_audit_append (DvrCatalog *self, gint64 utc_ns, const gchar *action,
+                               const gchar *detail, GError **error);
+gboolean catalog_step_done (sqlite3_stmt *stmt);
+/* Inside a transaction: the row; the evidence links of one segment or of
+ * every window of one event. */
+gboolean catalog_insert_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error);
+gboolean catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error);
+gboolean catalog_link_event (DvrCatalog *self, gint64 event_id, GError **error);
+
 G_END_DECLS

@@ -197,6 +197,46 @@ static const gchar catalog_schema_v3[] =
   "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
   "PRAGMA user_version = 3;";
 
+/* Schema version 4: exports (docs/tools.md).  A row per evidence package
+ * recorded with `dvr-export --mark-exported`, after its signature and every
+ * file's hash were checked against this drive.  `export_cameras` holds the
+ * span each camera's file covers (an event's windows differ per camera, so
+ * one span for the export would claim too much); `export_segments` the
+ * source segments the package was made from, by path (names are never
+ * reused, docs/storage.md) and SHA-256, without a foreign key: the record
+ * outlives the segment when its row is reclaimed.  Only a segment listed
+ * there can be reclaimed, so footage catalogued after the export (a salvaged
+ * orphan, the next run's first seconds joining the event) never is.  One row
+ * per manifest: marking the same package twice is refused. */
+static const gchar catalog_schema_v4[] =
+  "CREATE TABLE exports ("
+  "  id INTEGER PRIMARY KEY,"
+  "  utc_ns INTEGER NOT NULL,"
+  "  created_utc_ns INTEGER NOT NULL,"
+  "  event_id INTEGER REFERENCES events (id),"
+  "  from_utc_ns INTEGER NOT NULL,"
+  "  to_utc_ns INTEGER NOT NULL,"
+  "  destination TEXT NOT NULL,"
+  "  manifest_sha256 TEXT NOT NULL UNIQUE,"
+  "  key_fingerprint TEXT NOT NULL"
+  ");"
+  "CREATE INDEX exports_event ON exports (event_id);"
+  "CREATE TABLE export_cameras ("
+  "  export_id INTEGER NOT NULL REFERENCES exports (id),"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id),"
+  "  from_utc_ns INTEGER NOT NULL,"
+  "  to_utc_ns INTEGER NOT NULL,"
+  "  PRIMARY KEY (export_id, camera_id)"
+  ") WITHOUT ROWID;"
+  "CREATE INDEX export_cameras_camera ON export_cameras (camera_id);"
+  "CREATE TABLE export_segments ("
+  "  export_id INTEGER NOT NULL REFERENCES exports (id),"
+  "  path TEXT NOT NULL,"
+  "  sha256 TEXT NOT NULL,"
+  "  PRIMARY KEY (path, export_id)"
+  ") WITHOUT ROWID;"
+  "PRAGMA user_version = 4;";
+
 /* The oldest version a read-only open accepts: the queries below read a
  * version-1 file as if it were migrated. */
 #define CATALOG_OLDEST_READABLE_VERSION 1
@@ -206,7 +246,7 @@ static const gchar catalog_schema_v3[] =
  * A uniqueness violation becomes DVR_CATALOG_ERROR_EXISTS.  Always returns
  * FALSE.  Call it before anything else touches the connection (a rollback
  * would replace the message). */
-static gboolean G_GNUC_PRINTF (3, 4)
+gboolean G_GNUC_PRINTF (3, 4)
 catalog_fail (DvrCatalog *self, GError **error, const gchar *format, ...)
 {
   g_autofree gchar *what = NULL;
@@ -225,14 +265,14 @@ catalog_fail (DvrCatalog *self, GError **error, const gchar *format, ...)
 
 /* Prepares @sql into @stmt; on failure the message stays in the connection
  * for catalog_fail(). */
-static gboolean
+gboolean
 catalog_prepare (DvrCatalog *self, const gchar *sql, sqlite3_stmt **stmt)
 {
   return sqlite3_prepare_v2 (self->db, sql, -1, stmt, NULL) == SQLITE_OK;
 }
 
 /* Runs a statement that returns no rows. */
-static gboolean
+gboolean
 catalog_step_done (sqlite3_stmt *stmt)
 {
   return sqlite3_step (stmt) == SQLITE_DONE;
@@ -240,7 +280,7 @@ catalog_step_done (sqlite3_stmt *stmt)
 
 /* Rolls back the open transaction, if SQLite has not already done so.  Only
  * for failure paths, after the error was set: its own failure adds nothing. */
-static void
+void
 catalog_rollback (DvrCatalog *self)
 {
   if (!sqlite3_get_autocommit (self->db))
@@ -564,6 +604,12 @@ catalog_migrate (DvrCatalog *self, GError **error)
     }
     /* fall through */
   case 3:
+    if (!catalog_exec (self, catalog_schema_v4, "add schema version 4 to", error)) {
+      catalog_rollback (self);
+      return FALSE;
+    }
+    /* fall through */
+  case 4:
     /* current: nothing to do */
     break;
   default:
@@ -796,7 +842,7 @@ catalog_set_no_camera (GError **error, const gchar *what, const gchar *camera)
   return FALSE;
 }
 
-static gboolean
+gboolean
 catalog_insert_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
@@ -861,9 +907,6 @@ catalog_get_max_span (DvrCatalog *self)
   return self->max_span_ns;
 }
 
-static gboolean catalog_begin (DvrCatalog *self, const gchar *what, GError **error);
-static gboolean catalog_commit (DvrCatalog *self, const gchar *what, GError **error);
-static gboolean catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error);
 
 /* The row and its evidence links commit together: a segment that closes
  * inside an event's window is evidence from its first row on, so there is
@@ -1377,7 +1420,7 @@ dvr_catalog_checkpoint (DvrCatalog *catalog, GError **error)
 /* Open windows reach to the end of time in the overlap tests. */
 #define OPEN_END "9223372036854775807"
 
-static gboolean
+gboolean
 catalog_begin (DvrCatalog *self, const gchar *what, GError **error)
 {
   /* IMMEDIATE: take the write lock now, so that a busy wait happens here and
@@ -1387,7 +1430,7 @@ catalog_begin (DvrCatalog *self, const gchar *what, GError **error)
   return TRUE;
 }
 
-static gboolean
+gboolean
 catalog_commit (DvrCatalog *self, const gchar *what, GError **error)
 {
   if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
@@ -1448,10 +1491,19 @@ audit_compute_hash (const gchar *prev_hash, gint64 id, gint64 utc_ns,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+gchar *
+dvr_audit_compute_hash (const gchar *prev_hash, gint64 id, gint64 utc_ns,
+                        const gchar *action, const gchar *detail)
+{
+  g_return_val_if_fail (prev_hash != NULL && action != NULL && detail != NULL, NULL);
+
+  return audit_compute_hash (prev_hash, id, utc_ns, action, detail);
+}
+
 /* Appends one audit row; the caller holds a transaction, so the row commits
  * with the change it describes or not at all.  The id is explicit (last + 1)
  * because it is part of the hash. */
-static gboolean
+gboolean
 catalog_audit_append (DvrCatalog *self, gint64 utc_ns, const gchar *action,
                       const gchar *detail, GError **error)
 {
@@ -1613,22 +1665,21 @@ dvr_catalog_get_last_audit (DvrCatalog *catalog, const gchar *action, GError **e
   int rc;
 
   g_return_val_if_fail (catalog != NULL, NULL);
-  g_return_val_if_fail (action != NULL, NULL);
 
   if (!catalog_has_events (catalog))
     return NULL;
   if (!catalog_prepare (catalog,
           "SELECT id, utc_ns, action, detail, prev_hash, hash FROM audit "
-          "WHERE action = ?1 ORDER BY id DESC LIMIT 1", &stmt) ||
+          "WHERE ?1 IS NULL OR action = ?1 ORDER BY id DESC LIMIT 1", &stmt) ||
       sqlite3_bind_text (stmt, 1, action, -1, SQLITE_STATIC) != SQLITE_OK) {
-    catalog_fail (catalog, error, "read last audit %s", action);
+    catalog_fail (catalog, error, "read last audit %s", action != NULL ? action : "row");
     return NULL;
   }
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
     return audit_entry_from_row (stmt);
   if (rc != SQLITE_DONE)
-    catalog_fail (catalog, error, "read last audit %s", action);
+    catalog_fail (catalog, error, "read last audit %s", action != NULL ? action : "row");
   return NULL;
 }
 
@@ -1842,7 +1893,7 @@ dvr_event_free (DvrEvent *event)
 
 /* Links the segment just inserted to every event whose window on its camera
  * it overlaps. */
-static gboolean
+gboolean
 catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
@@ -1860,7 +1911,7 @@ catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **erro
 }
 
 /* Links every catalogued segment overlapping one of @event_id's windows. */
-static gboolean
+gboolean
 catalog_link_event (DvrCatalog *self, gint64 event_id, GError **error)
 {
   g_autoptr (sqlite3_stmt) stmt = NULL;
@@ -2630,4 +2681,589 @@ dvr_catalog_drop_garbage (DvrCatalog *catalog, const gchar *path, GError **error
       !catalog_step_done (stmt))
     return catalog_fail (catalog, error, "drop garbage %s", path);
   return TRUE;
+}
+
+/* ---- audit excerpts (exports) ---- */
+
+GPtrArray *
+dvr_catalog_list_audit_about (DvrCatalog *catalog, gint64 event_id, gint64 from_utc_ns,
+                              gint64 to_utc_ns, const gchar * const *paths, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) dvr_audit_entry_free);
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_steal_pointer (&rows);
+  for (guint i = 0; paths != NULL && paths[i] != NULL; i++)
+    g_hash_table_add (wanted, (gpointer) paths[i]);
+  /* CASE, not AND, guards the JSON functions: SQLite may evaluate AND's
+   * operands in any order, and json_extract() of a detail that is not JSON
+   * (a forged row) would fail the whole query. */
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, action, detail, prev_hash, hash, "
+          "  CASE WHEN json_valid (detail) AND json_type (detail, '$.path') = 'text' "
+          "    THEN json_extract (detail, '$.path') END AS path, "
+          "  (utc_ns >= ?1 AND utc_ns < ?2) OR "
+          "  CASE WHEN ?3 > 0 AND json_valid (detail) THEN "
+          "    json_extract (detail, '$.event') IS ?3 OR "
+          "    EXISTS (SELECT 1 FROM json_each (detail, '$.events') WHERE value IS ?3) "
+          "  ELSE 0 END AS about "
+          "FROM audit WHERE about OR path IS NOT NULL ORDER BY id", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, from_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, to_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 3, event_id) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list audit rows of the export");
+    return NULL;
+  }
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    const gchar *path;
+
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (catalog, error, "list audit rows of the export");
+      return NULL;
+    }
+    path = (const gchar *) sqlite3_column_text (stmt, 6);
+    if (sqlite3_column_int (stmt, 7) != 0 ||
+        (path != NULL && g_hash_table_contains (wanted, path)))
+      g_ptr_array_add (rows, audit_entry_from_row (stmt));
+  }
+  return g_steal_pointer (&rows);
+}
+
+/* ---- exports (schema 4) ---- */
+
+static gboolean
+catalog_has_exports (DvrCatalog *self)
+{
+  return self->schema_version >= 4;
+}
+
+static gboolean
+catalog_require_exports (DvrCatalog *self, const gchar *what, GError **error)
+{
+  if (catalog_has_exports (self))
+    return TRUE;
+  g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+      "%s: catalog %s has schema version %d, without exports: open it read-write once "
+      "to migrate it", what, self->path, self->schema_version);
+  return FALSE;
+}
+
+DvrExport *
+dvr_export_new (void)
+{
+  DvrExport *export = g_new0 (DvrExport, 1);
+
+  export->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_window_free);
+  export->segments = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_segment_free);
+  return export;
+}
+
+void
+dvr_export_free (DvrExport *export)
+{
+  if (export == NULL)
+    return;
+  g_clear_pointer (&export->cameras, g_ptr_array_unref);
+  g_clear_pointer (&export->segments, g_ptr_array_unref);
+  g_free (export->destination);
+  g_free (export->manifest_sha256);
+  g_free (export->key_fingerprint);
+  g_free (export);
+}
+
+gboolean
+dvr_export_covers_event (const DvrExport *export, const DvrEvent *event)
+{
+  g_return_val_if_fail (export != NULL && event != NULL, FALSE);
+
+  if (event->end_utc_ns < 0 || event->windows->len == 0)
+    return FALSE;
+  for (guint i = 0; i < event->windows->len; i++) {
+    const DvrEventWindow *window = g_ptr_array_index (event->windows, i);
+    gboolean covered = FALSE;
+
+    if (window->to_utc_ns < 0)
+      return FALSE;
+    for (guint j = 0; j < export->cameras->len && !covered; j++) {
+      const DvrEventWindow *span = g_ptr_array_index (export->cameras, j);
+      covered = g_strcmp0 (span->camera, window->camera) == 0 &&
+          span->from_utc_ns <= window->from_utc_ns && span->to_utc_ns >= window->to_utc_ns;
+    }
+    if (!covered)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The id of the export recorded for @manifest_sha256, 0 if none. */
+static gint64
+catalog_find_export (DvrCatalog *self, const gchar *manifest_sha256)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self, "SELECT id FROM exports WHERE manifest_sha256 = ?1", &stmt) ||
+      sqlite3_bind_text (stmt, 1, manifest_sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return 0;
+  return sqlite3_column_int64 (stmt, 0);
+}
+
+/* Inside the transaction of dvr_catalog_mark_exported(): the package's
+ * source segment must be this catalog's, byte for byte as catalogued. */
+static gboolean
+catalog_insert_export_segment (DvrCatalog *self, gint64 export_id, const DvrSegment *segment,
+                               GError **error)
+{
+  g_autoptr (sqlite3_stmt) select = NULL;
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  const gchar *sha256;
+  int rc;
+
+  if (segment->path == NULL || segment->sha256 == NULL) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED,
+        "record export: a source segment without path or SHA-256");
+    return FALSE;
+  }
+  if (!catalog_prepare (self, "SELECT sha256 FROM segments WHERE path = ?1", &select) ||
+      sqlite3_bind_text (select, 1, segment->path, -1, SQLITE_STATIC) != SQLITE_OK)
+    return catalog_fail (self, error, "record export: segment %s", segment->path);
+  rc = sqlite3_step (select);
+  if (rc == SQLITE_DONE) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+        "record export: source segment %s is not in the catalog", segment->path);
+    return FALSE;
+  }
+  if (rc != SQLITE_ROW)
+    return catalog_fail (self, error, "record export: segment %s", segment->path);
+  sha256 = (const gchar *) sqlite3_column_text (select, 0);
+  if (g_strcmp0 (sha256, segment->sha256) != 0) {
+    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
+        "record export: source segment %s has SHA-256 %s in the catalog, %s in the export",
+        segment->path, sha256, segment->sha256);
+    return FALSE;
+  }
+  if (!catalog_prepare (self,
+          "INSERT INTO export_segments (export_id, path, sha256) VALUES (?1, ?2, ?3)",
+          &insert) ||
+      sqlite3_bind_int64 (insert, 1, export_id) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 2, segment->path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 3, segment->sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (insert))
+    return catalog_fail (self, error, "record export: segment %s", segment->path);
+  return TRUE;
+}
+
+static gboolean
+catalog_insert_export (DvrCatalog *self, DvrExport *export, gint64 now, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  gint64 export_id;
+
+  if (export->event_id > 0 &&
+      !catalog_event_exists (self, export->event_id, "record export", error))
+    return FALSE;
+  if (!catalog_prepare (self,
+          "INSERT INTO exports (utc_ns, created_utc_ns, event_id, from_utc_ns, to_utc_ns,"
+          "  destination, manifest_sha256, key_fingerprint) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, now) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 2, export->created_utc_ns) != SQLITE_OK ||
+      bind_int64_or_null (stmt, 3, export->event_id > 0 ? export->event_id : 0, 0) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 4, export->from_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_int64 (stmt, 5, export->to_utc_ns) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 6, export->destination, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 7, export->manifest_sha256, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (stmt, 8, export->key_fingerprint, -1, SQLITE_STATIC) != SQLITE_OK ||
+      !catalog_step_done (stmt)) {
+    gint64 existing;
+
+    if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE &&
+        (existing = catalog_find_export (self, export->manifest_sha256)) > 0) {
+      g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_EXISTS,
+          "record export: this manifest (SHA-256 %s) is already recorded as export %"
+          G_GINT64_FORMAT, export->manifest_sha256, existing);
+      return FALSE;
+    }
+    return catalog_fail (self, error, "record export");
+  }
+  export_id = sqlite3_last_insert_rowid (self->db);
+
+  for (guint i = 0; i < export->cameras->len; i++) {
+    const DvrEventWindow *span = g_ptr_array_index (export->cameras, i);
+    g_autoptr (sqlite3_stmt) c = NULL;
+    g_autofree gchar *what = g_strdup_printf ("record export: camera %s", span->camera);
+
+    if (!catalog_prepare (self,
+            "INSERT INTO export_cameras (export_id, camera_id, from_utc_ns, to_utc_ns) "
+            "SELECT ?1, id, ?3, ?4 FROM cameras WHERE name = ?2", &c) ||
+        sqlite3_bind_int64 (c, 1, export_id) != SQLITE_OK ||
+        sqlite3_bind_text (c, 2, span->camera, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64 (c, 3, span->from_utc_ns) != SQLITE_OK ||
+        sqlite3_bind_int64 (c, 4, span->to_utc_ns) != SQLITE_OK ||
+        !catalog_step_done (c))
+      return catalog_fail (self, error, "%s", what);
+    if (sqlite3_changes (self->db) == 0)
+      return catalog_set_no_camera (error, "record export", span->camera);
+  }
+  for (guint i = 0; i < export->segments->len; i++) {
+    if (!catalog_insert_export_segment (self, export_id, g_ptr_array_index (export->segments, i),
+                                        error))
+      return FALSE;
+  }
+  export->id = export_id;
+  return TRUE;
+}
+
+gboolean
+dvr_catalog_mark_exported (DvrCatalog *catalog, DvrExport *export, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  gint64 now = utc_now_ns ();
+  guint64 bytes = 0;
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (export != NULL, FALSE);
+  g_return_val_if_fail (export->destination != NULL && export->manifest_sha256 != NULL &&
+      export->key_fingerprint != NULL, FALSE);
+
+  if (!catalog_require_exports (catalog, "record export", error) ||
+      !catalog_begin (catalog, "record export", error))
+    return FALSE;
+  if (!catalog_insert_export (catalog, export, now, error)) {
+    export->id = 0;
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  for (guint i = 0; i < export->segments->len; i++)
+    bytes += ((const DvrSegment *) g_ptr_array_index (export->segments, i))->bytes;
+  json_builder_begin_object (b);
+  detail_add_int (b, "export", export->id);
+  json_builder_set_member_name (b, "event");
+  if (export->event_id > 0)
+    json_builder_add_int_value (b, export->event_id);
+  else
+    json_builder_add_null_value (b);
+  detail_add_time (b, "from", export->from_utc_ns);
+  detail_add_time (b, "to", export->to_utc_ns);
+  json_builder_set_member_name (b, "cameras");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < export->cameras->len; i++) {
+    const DvrEventWindow *span = g_ptr_array_index (export->cameras, i);
+    json_builder_begin_object (b);
+    detail_add_string (b, "camera", span->camera);
+    detail_add_time (b, "from", span->from_utc_ns);
+    detail_add_time (b, "to", span->to_utc_ns);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  detail_add_int (b, "segments", export->segments->len);
+  detail_add_int (b, "bytes", (gint64) bytes);
+  detail_add_time (b, "created", export->created_utc_ns);
+  detail_add_string (b, "manifest_sha256", export->manifest_sha256);
+  detail_add_string (b, "key_fingerprint", export->key_fingerprint);
+  detail_add_string (b, "destination", export->destination);
+  detail = detail_finish (b);
+  if (!catalog_audit_append (catalog, now, "export", detail, error)) {
+    export->id = 0;
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  if (!catalog_commit (catalog, "record export", error)) {
+    export->id = 0;
+    return FALSE;
+  }
+  export->utc_ns = now;
+  return TRUE;
+}
+
+static gpointer
+export_from_row (sqlite3_stmt *stmt)
+{
+  DvrExport *export = dvr_export_new ();
+
+  export->id = sqlite3_column_int64 (stmt, 0);
+  export->utc_ns = sqlite3_column_int64 (stmt, 1);
+  export->created_utc_ns = sqlite3_column_int64 (stmt, 2);
+  export->event_id = column_int64_or (stmt, 3, 0);
+  export->from_utc_ns = sqlite3_column_int64 (stmt, 4);
+  export->to_utc_ns = sqlite3_column_int64 (stmt, 5);
+  export->destination = column_dup (stmt, 6);
+  export->manifest_sha256 = column_dup (stmt, 7);
+  export->key_fingerprint = column_dup (stmt, 8);
+  return export;
+}
+
+static gpointer
+export_camera_from_row (sqlite3_stmt *stmt)
+{
+  return dvr_event_window_new ((const gchar *) sqlite3_column_text (stmt, 0),
+      sqlite3_column_int64 (stmt, 1), sqlite3_column_int64 (stmt, 2));
+}
+
+/* A source segment of an export; its row may be gone (reclaimed). */
+static gpointer
+export_segment_from_row (sqlite3_stmt *stmt)
+{
+  DvrSegment *segment = dvr_segment_new ();
+
+  segment->path = column_dup (stmt, 0);
+  segment->sha256 = column_dup (stmt, 1);
+  segment->id = column_int64_or (stmt, 2, 0);
+  segment->camera = column_dup (stmt, 3);
+  segment->bytes = (guint64) column_int64_or (stmt, 4, 0);
+  segment->start_utc_ns = column_int64_or (stmt, 5, 0);
+  segment->end_utc_ns = column_int64_or (stmt, 6, 0);
+  return segment;
+}
+
+static gboolean
+catalog_fill_export (DvrCatalog *self, DvrExport *export, GError **error)
+{
+  g_autoptr (sqlite3_stmt) cameras = NULL;
+  g_autoptr (sqlite3_stmt) segments = NULL;
+  g_autoptr (GPtrArray) c = NULL;
+  g_autoptr (GPtrArray) s = NULL;
+
+  if (!catalog_prepare (self,
+          "SELECT c.name, x.from_utc_ns, x.to_utc_ns FROM export_cameras x "
+          "JOIN cameras c ON c.id = x.camera_id WHERE x.export_id = ?1 ORDER BY c.name",
+          &cameras) ||
+      sqlite3_bind_int64 (cameras, 1, export->id) != SQLITE_OK)
+    return catalog_fail (self, error, "read cameras of export %" G_GINT64_FORMAT, export->id);
+  c = catalog_collect (self, cameras, export_camera_from_row,
+      (GDestroyNotify) dvr_event_window_free, "read cameras of export", error);
+  if (c == NULL)
+    return FALSE;
+  if (!catalog_prepare (self,
+          "SELECT x.path, x.sha256, s.id, c.name, s.bytes, s.start_utc_ns, s.end_utc_ns "
+          "FROM export_segments x LEFT JOIN segments s ON s.path = x.path "
+          "LEFT JOIN cameras c ON c.id = s.camera_id "
+          "WHERE x.export_id = ?1 ORDER BY x.path", &segments) ||
+      sqlite3_bind_int64 (segments, 1, export->id) != SQLITE_OK)
+    return catalog_fail (self, error, "read segments of export %" G_GINT64_FORMAT, export->id);
+  s = catalog_collect (self, segments, export_segment_from_row,
+      (GDestroyNotify) dvr_segment_free, "read segments of export", error);
+  if (s == NULL)
+    return FALSE;
+  g_ptr_array_unref (export->cameras);
+  export->cameras = g_steal_pointer (&c);
+  g_ptr_array_unref (export->segments);
+  export->segments = g_steal_pointer (&s);
+  return TRUE;
+}
+
+GPtrArray *
+dvr_catalog_list_exports (DvrCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GPtrArray) exports = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_exports (catalog))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_export_free);
+  if (!catalog_prepare (catalog,
+          "SELECT id, utc_ns, created_utc_ns, event_id, from_utc_ns, to_utc_ns, destination,"
+          "  manifest_sha256, key_fingerprint FROM exports ORDER BY id", &stmt)) {
+    catalog_fail (catalog, error, "list exports");
+    return NULL;
+  }
+  exports = catalog_collect (catalog, stmt, export_from_row, (GDestroyNotify) dvr_export_free,
+      "list exports", error);
+  if (exports == NULL)
+    return NULL;
+  for (guint i = 0; i < exports->len; i++) {
+    if (!catalog_fill_export (catalog, g_ptr_array_index (exports, i), error))
+      return NULL;
+  }
+  return g_steal_pointer (&exports);
+}
+
+/* ---- reclaiming exported evidence ---- */
+
+/* The test of dvr_catalog_list_reclaimable_segments() on segment `s`: it
+ * is evidence, it is in an export, and no event it is evidence of is
+ * running (end or a window open) or lacks an export whose span, camera by
+ * camera, holds each of its windows (dvr_export_covers_event()). */
+#define RECLAIMABLE_WHERE \
+  "EXISTS (SELECT 1 FROM evidence e WHERE e.segment_id = s.id) " \
+  "AND EXISTS (SELECT 1 FROM export_segments xs WHERE xs.path = s.path " \
+  "  AND xs.sha256 = s.sha256) " \
+  "AND NOT EXISTS (SELECT 1 FROM evidence e JOIN events ev ON ev.id = e.event_id " \
+  "  WHERE e.segment_id = s.id AND (ev.end_utc_ns IS NULL " \
+  "    OR NOT EXISTS (SELECT 1 FROM event_windows w WHERE w.event_id = ev.id) " \
+  "    OR EXISTS (SELECT 1 FROM event_windows w WHERE w.event_id = ev.id " \
+  "      AND w.to_utc_ns IS NULL) " \
+  "    OR NOT EXISTS (SELECT 1 FROM exports x WHERE NOT EXISTS (" \
+  "      SELECT 1 FROM event_windows w WHERE w.event_id = ev.id AND NOT EXISTS (" \
+  "        SELECT 1 FROM export_cameras xc WHERE xc.export_id = x.id " \
+  "          AND xc.camera_id = w.camera_id AND xc.from_utc_ns <= w.from_utc_ns " \
+  "          AND xc.to_utc_ns >= w.to_utc_ns)))))"
+
+GPtrArray *
+dvr_catalog_list_reclaimable_segments (DvrCatalog *catalog, guint limit, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autofree gchar *sql = NULL;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_has_exports (catalog))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_segment_free);
+  sql = g_strdup_printf ("SELECT " SEGMENT_COLUMNS "%s FROM segments s "
+      "JOIN cameras c ON c.id = s.camera_id WHERE " RECLAIMABLE_WHERE
+      " ORDER BY s.start_utc_ns, s.id LIMIT ?1", segment_offset_column (catalog));
+  if (!catalog_prepare (catalog, sql, &stmt) ||
+      sqlite3_bind_int64 (stmt, 1, limit) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list reclaimable segments");
+    return NULL;
+  }
+  return catalog_collect (catalog, stmt, segment_from_row,
+      (GDestroyNotify) dvr_segment_free, "list reclaimable segments", error);
+}
+
+/* The ids a one-column query gives, its ?1 bound to @text if not NULL,
+ * else to @id, as a JSON array member of @b. */
+static gboolean
+detail_add_ids (DvrCatalog *self, JsonBuilder *b, const gchar *member, const gchar *sql,
+                gint64 id, const gchar *text, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+
+  if (!catalog_prepare (self, sql, &stmt) ||
+      (text != NULL ? sqlite3_bind_text (stmt, 1, text, -1, SQLITE_STATIC) :
+                      sqlite3_bind_int64 (stmt, 1, id)) != SQLITE_OK)
+    return catalog_fail (self, error, "reclaim segment: %s", member);
+  json_builder_set_member_name (b, member);
+  json_builder_begin_array (b);
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW)
+      return catalog_fail (self, error, "reclaim segment: %s", member);
+    json_builder_add_int_value (b, sqlite3_column_int64 (stmt, 0));
+  }
+  json_builder_end_array (b);
+  return TRUE;
+}
+
+/* Moves one reclaimable segment to garbage inside the caller's transaction.
+ * *@path is NULL (and TRUE returned) when it is gone or not reclaimable. */
+static gboolean
+catalog_reclaim_one (DvrCatalog *self, sqlite3_stmt *select, gint64 segment_id, gint64 now,
+                     gchar **path, guint64 *bytes, GError **error)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (sqlite3_stmt) unlink = NULL;
+  g_autoptr (sqlite3_stmt) garbage = NULL;
+  g_autofree gchar *sha256 = NULL;
+  g_autofree gchar *detail = NULL;
+  int rc;
+
+  *path = NULL;
+  sqlite3_reset (select);
+  if (sqlite3_bind_int64 (select, 1, segment_id) != SQLITE_OK)
+    return catalog_fail (self, error, "reclaim segment %" G_GINT64_FORMAT, segment_id);
+  rc = sqlite3_step (select);
+  if (rc == SQLITE_DONE)
+    return TRUE;
+  if (rc != SQLITE_ROW)
+    return catalog_fail (self, error, "reclaim segment %" G_GINT64_FORMAT, segment_id);
+  *path = column_dup (select, 0);
+  *bytes = (guint64) sqlite3_column_int64 (select, 4);
+  sha256 = column_dup (select, 5);
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  detail_add_string (b, "path", *path);
+  detail_add_string (b, "camera", (const gchar *) sqlite3_column_text (select, 1));
+  detail_add_time (b, "start", sqlite3_column_int64 (select, 2));
+  detail_add_time (b, "end", sqlite3_column_int64 (select, 3));
+  detail_add_int (b, "bytes", sqlite3_column_int64 (select, 4));
+  detail_add_int (b, "frames", sqlite3_column_int64 (select, 6));
+  detail_add_string (b, "sha256", sha256);
+  detail_add_string (b, "reason", "exported");
+  if (!detail_add_ids (self, b, "events",
+          "SELECT event_id FROM evidence WHERE segment_id = ?1 ORDER BY event_id",
+          segment_id, NULL, error) ||
+      !detail_add_ids (self, b, "exports",
+          "SELECT export_id FROM export_segments WHERE path = ?1 ORDER BY export_id",
+          0, *path, error))
+    return FALSE;
+  detail = detail_finish (b);
+  if (!catalog_prepare (self,
+          "DELETE FROM evidence WHERE segment_id = ?1", &unlink) ||
+      sqlite3_bind_int64 (unlink, 1, segment_id) != SQLITE_OK ||
+      !catalog_step_done (unlink))
+    return catalog_fail (self, error, "reclaim segment %s: evidence links", *path);
+  g_clear_pointer (&unlink, sqlite3_finalize);
+  if (!catalog_prepare (self, "DELETE FROM segments WHERE id = ?1", &unlink) ||
+      sqlite3_bind_int64 (unlink, 1, segment_id) != SQLITE_OK ||
+      !catalog_step_done (unlink) ||
+      !catalog_prepare (self,
+          "INSERT INTO garbage (path, reason, utc_ns) VALUES (?1, 'exported', ?2)", &garbage) ||
+      sqlite3_bind_text (garbage, 1, *path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (garbage, 2, now) != SQLITE_OK ||
+      !catalog_step_done (garbage))
+    return catalog_fail (self, error, "reclaim segment %s", *path);
+  return catalog_audit_append (self, now, "delete", detail, error);
+}
+
+GPtrArray *
+dvr_catalog_reclaim_exported (DvrCatalog *catalog, const gint64 *segment_ids,
+                              guint n_segment_ids, GError **error)
+{
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (sqlite3_stmt) select = NULL;
+  gint64 now = utc_now_ns ();
+  guint64 deleted_bytes = 0;
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+  g_return_val_if_fail (segment_ids != NULL || n_segment_ids == 0, NULL);
+
+  if (!catalog_require_exports (catalog, "reclaim exported segments", error) ||
+      !catalog_begin (catalog, "reclaim exported segments", error))
+    return NULL;
+  /* The test again, inside the transaction: what was listed may have
+   * changed since (an event resumed, a new link). */
+  if (!catalog_prepare (catalog,
+          "SELECT s.path, c.name, s.start_utc_ns, s.end_utc_ns, s.bytes, s.sha256, s.frames "
+          "FROM segments s JOIN cameras c ON c.id = s.camera_id WHERE s.id = ?1 AND "
+          RECLAIMABLE_WHERE, &select)) {
+    catalog_fail (catalog, error, "reclaim exported segments");
+    catalog_rollback (catalog);
+    return NULL;
+  }
+  for (guint i = 0; i < n_segment_ids; i++) {
+    gchar *path = NULL;
+    guint64 bytes = 0;
+
+    if (!catalog_reclaim_one (catalog, select, segment_ids[i], now, &path, &bytes, error)) {
+      g_free (path);
+      g_clear_pointer (&select, sqlite3_finalize);
+      catalog_rollback (catalog);
+      return NULL;
+    }
+    if (path != NULL) {
+      g_ptr_array_add (paths, path);
+      deleted_bytes += bytes;
+    }
+  }
+  g_clear_pointer (&select, sqlite3_finalize);
+  if (!catalog_commit (catalog, "reclaim exported segments", error))
+    return NULL;
+  if (catalog->totals_known) {
+    catalog->total_segments -= MIN (paths->len, catalog->total_segments);
+    catalog->total_bytes -= MIN (deleted_bytes, catalog->total_bytes);
+  }
+  return g_steal_pointer (&paths);
 }

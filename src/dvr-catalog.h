@@ -27,7 +27,7 @@ typedef enum {
 } DvrCatalogError;
 
 /* Version the code writes; older files migrate forward on open. */
-#define DVR_CATALOG_SCHEMA_VERSION 3
+#define DVR_CATALOG_SCHEMA_VERSION 4
 
 /* Where a segment's UTC times came from.  Vehicles often boot with a wrong
  * clock, so this is kept per segment. */
@@ -392,7 +392,8 @@ gboolean dvr_catalog_audit (DvrCatalog *catalog,
 /* Rows with id > @after_id in order, at most @limit (0: all).
  * element-type DvrAuditEntry. */
 GPtrArray *dvr_catalog_list_audit (DvrCatalog *catalog, gint64 after_id, guint limit, GError **error);
-/* The newest row of @action, or NULL (with @error unset) if there is none. */
+/* The newest row of @action (NULL: of any action), or NULL (with @error
+ * unset) if there is none. */
 DvrAuditEntry *dvr_catalog_get_last_audit (DvrCatalog *catalog, const gchar *action,
                                            GError **error);
 /* The hash of the newest row, or the genesis (64 zeros) for an empty log. */
@@ -411,5 +412,96 @@ gboolean dvr_catalog_verify_audit (DvrCatalog *catalog,
  * prefix, "action: problem", for tools that name the row themselves
  * (@row: N as text); the whole message when it is not of that form. */
 gchar *dvr_catalog_audit_problem (const gchar *message, const gchar *row);
+
+/* The hash a row with these fields must have (lowercase hex SHA-256, as
+ * the chain computes it), for tools that check rows copied out of the
+ * catalog, e.g. an export's audit excerpt. */
+gchar *dvr_audit_compute_hash (const gchar *prev_hash, gint64 id, gint64 utc_ns,
+                               const gchar *action, const gchar *detail);
+
+/* Rows about one event or span, for an export's excerpt, in id order: those
+ * with utc_ns in [@from_utc_ns, @to_utc_ns), those whose detail names
+ * @event_id (its "event" member, or an "events" array holding it; 0: none)
+ * and those whose detail's "path" is one of @paths (NULL-terminated; may be
+ * NULL).  Empty before schema 3.  element-type DvrAuditEntry. */
+GPtrArray *dvr_catalog_list_audit_about (DvrCatalog *catalog,
+                                         gint64 event_id,
+                                         gint64 from_utc_ns,
+                                         gint64 to_utc_ns,
+                                         const gchar * const *paths,
+                                         GError **error);
+
+/* ---- Exports and reclaiming exported evidence (schema 4) ----
+ *
+ * An export is an evidence package made by dvr-export (docs/tools.md) and
+ * recorded here by `dvr-export --mark-exported` once its signature and
+ * files were checked against this drive.  With `[retention]
+ * reclaim-exported = true` dvrd may then delete evidence segments that are
+ * safe on an export: see dvr_catalog_list_reclaimable_segments(). */
+
+typedef struct {
+  gint64 id;               /* set by dvr_catalog_mark_exported() */
+  gint64 utc_ns;           /* when it was recorded here (set by mark) */
+  gint64 created_utc_ns;   /* when the package was made (its manifest's "created") */
+  gint64 event_id;         /* the event exported, 0 for a span */
+  gint64 from_utc_ns;      /* the whole span (union of the cameras') */
+  gint64 to_utc_ns;
+  GPtrArray *cameras;      /* element-type DvrEventWindow: each camera's span
+                            * [from, to) (n_segments, bytes unused) */
+  GPtrArray *segments;     /* element-type DvrSegment: the source segments in
+                            * the package (path, sha256; bytes, camera when
+                            * read back) */
+  gchar *destination;      /* where the technician said it went */
+  gchar *manifest_sha256;  /* lowercase hex SHA-256 of manifest.json */
+  gchar *key_fingerprint;  /* "SHA256:..." of the key that signed it */
+} DvrExport;
+
+/* Empty cameras and segments arrays; free with dvr_export_free(). */
+DvrExport *dvr_export_new (void);
+void dvr_export_free (DvrExport *export);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrExport, dvr_export_free)
+
+/* TRUE when @export holds the whole of @event: the event has ended, has at
+ * least one window, and each window [from, to) of it lies inside the span
+ * @export has for that camera (whichever event, if any, the export was
+ * made for).  The test dvr_catalog_list_reclaimable_segments() makes. */
+gboolean dvr_export_covers_event (const DvrExport *export, const DvrEvent *event);
+
+/* Records @export (event_id, created_utc_ns, cameras, segments,
+ * destination, manifest_sha256, key_fingerprint) with an audit row
+ * "export" (event or span, cameras, segment count, manifest hash, key,
+ * destination), in one transaction; sets export->id and export->utc_ns.
+ * Refused, changing nothing: an unknown event or camera, a segment path
+ * the catalog does not have or has with another SHA-256 (NOT_FOUND), a
+ * manifest already recorded (EXISTS, naming the export), a catalog before
+ * schema 4 (only a read-only open leaves one). */
+gboolean dvr_catalog_mark_exported (DvrCatalog *catalog, DvrExport *export, GError **error);
+/* Every export, oldest first, with cameras and segments.  Empty before
+ * schema 4.  element-type DvrExport. */
+GPtrArray *dvr_catalog_list_exports (DvrCatalog *catalog, GError **error);
+
+/* Evidence segments that may be deleted to make room, oldest first (by
+ * start), at most @limit: each is in an export (its path and SHA-256 are
+ * in export_segments) and every event it is evidence of has ended and is
+ * covered by an export (dvr_export_covers_event()).  A segment of a
+ * running event, of an event exported only in part (a camera, part of a
+ * window) or of a second event nobody exported is never listed.
+ * element-type DvrSegment. */
+GPtrArray *dvr_catalog_list_reclaimable_segments (DvrCatalog *catalog,
+                                                  guint limit,
+                                                  GError **error);
+/* Step 1 of deleting reclaimable segments (then as for rotation: the
+ * storage thread unlinks the files, dvr_catalog_drop_garbage()): in one
+ * transaction, each of @segment_ids that is still reclaimable loses its
+ * evidence links and its row, gets a garbage row with reason "exported",
+ * and an audit row "delete" (path, camera, times, bytes, frames, sha256,
+ * reason "exported", "events" it was evidence of, "exports" holding it).
+ * Others (no longer reclaimable, gone) are skipped.  Returns the paths
+ * moved to garbage (element-type utf8), or NULL on error (then nothing
+ * changed).  Main loop of dvrd, like dvr_catalog_collect_garbage(). */
+GPtrArray *dvr_catalog_reclaim_exported (DvrCatalog *catalog,
+                                         const gint64 *segment_ids,
+                                         guint n_segment_ids,
+                                         GError **error);
 
 G_END_DECLS

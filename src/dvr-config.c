@@ -43,6 +43,7 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define GROUP_EVENTS "events"
 #define GROUP_RETENTION "retention"
 #define GROUP_POWER "power"
+#define GROUP_STORAGE "storage"
 #define GROUP_INDICATOR_PREFIX "indicator"
 
 #define DEFAULT_UNIT_ID "dvr"
@@ -72,6 +73,7 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 #define DEFAULT_LONG_PRESS_NS (2 * DVR_NSEC_PER_SEC)
 #define DEFAULT_IGNITION_DEBOUNCE_NS (2 * DVR_NSEC_PER_SEC)
 #define DEFAULT_HOLD_OVER_NS (600 * DVR_NSEC_PER_SEC)
+#define DEFAULT_FALLBACK_SIZE_BYTES (G_GUINT64_CONSTANT (1024) * 1024 * 1024)
 
 #define SEGMENT_MIN_NS (1 * DVR_NSEC_PER_SEC)
 #define SEGMENT_MAX_NS (3600 * DVR_NSEC_PER_SEC)
@@ -95,6 +97,9 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 /* Twice dvr-retention's reserve, so that sweeping starts well before
  * recording stops for lack of space. */
 #define MIN_FREE_MIN_BYTES (G_GUINT64_CONSTANT (32) * 1024 * 1024)
+/* A few minutes of every camera at the default bitrate: less is not a
+ * fallback worth the name. */
+#define FALLBACK_SIZE_MIN_BYTES (G_GUINT64_CONSTANT (64) * 1024 * 1024)
 #define UNIT_ID_MAX_LENGTH 64
 #define CAMERA_NAME_MAX_LENGTH 32
 #define DEBOUNCE_MAX_NS (10 * DVR_NSEC_PER_SEC)
@@ -237,7 +242,13 @@ static const EvdevCodeName evdev_code_names[] = {
 
 static const gchar *const events_keys[] = { "pre-event", "post-event", "max-duration", NULL };
 
-static const gchar *const retention_keys[] = { "min-free", "max-sweep", NULL };
+static const gchar *const retention_keys[] = {
+  "min-free", "max-sweep", "reclaim-exported", NULL
+};
+
+static const gchar *const storage_keys[] = {
+  "removable", "fallback", "fallback-size", "eject-button", NULL
+};
 
 /* Indexed by DvrSpeedUnits. */
 static const gchar *const speed_units[] = { "kmh", "mph", NULL };
@@ -332,6 +343,8 @@ typedef struct {
   gint64 post_event_ns;
   guint ignition_line;        /* [power] ignition and covert, checked once every */
   guint covert_line;          /* signal is known */
+  const ScanGroup *storage;   /* [storage], or NULL */
+  guint eject_line;           /* [storage] eject-button, checked once every signal is known */
 } ConfigParser;
 
 static void
@@ -965,6 +978,18 @@ is_unit_id (const gchar *text)
   return TRUE;
 }
 
+/* What [recorder] storage must be. */
+static const gchar *
+storage_what (const ConfigParser *parser)
+{
+  return parser->config->storage_removable ? "the absolute path of the removable drive's mount "
+                                             "point" : "the absolute path of an existing folder";
+}
+
+/* With [storage] removable the folder is a mount point that need not
+ * exist yet: systemd-mount makes it when a drive first comes, and a unit
+ * that boots without its drive records into the fallback meanwhile.
+ * Only a path that is there and is not a folder is refused then. */
 static gboolean
 check_storage (ConfigParser *parser,
                const ScanGroup *group,
@@ -977,9 +1002,11 @@ check_storage (ConfigParser *parser,
 
   if (!g_path_is_absolute (path))
     return set_expected_error (error, parser, line, GROUP_RECORDER, "storage",
-                               "the absolute path of an existing folder", path);
+                               storage_what (parser), path);
   if (stat (path, &st) != 0) {
     int saved_errno = errno;
+    if (saved_errno == ENOENT && parser->config->storage_removable)
+      return TRUE;
     if (saved_errno == ENOENT || saved_errno == ENOTDIR)
       return set_error_at (error, DVR_CONFIG_ERROR_STORAGE, parser, line, GROUP_RECORDER,
                            "storage", "\"%s\" does not exist (expected an existing folder)",
@@ -1023,7 +1050,7 @@ parse_recorder (ConfigParser *parser, const ScanGroup *group, GError **error)
     return FALSE;
   if (storage == NULL)
     return set_missing_error (error, parser, group, GROUP_RECORDER, "storage",
-                              "the absolute path of an existing folder");
+                              storage_what (parser));
   if (!check_storage (parser, group, storage, line, error))
     return FALSE;
   config->storage_root = g_canonicalize_filename (storage, NULL);
@@ -1438,6 +1465,12 @@ parse_events (ConfigParser *parser, const ScanGroup *group, GError **error)
   return TRUE;
 }
 
+static gboolean get_boolean (ConfigParser *parser,
+                             const ScanGroup *group,
+                             const gchar *key,
+                             gboolean *value_inout,
+                             GError **error);
+
 static gboolean
 parse_retention (ConfigParser *parser, const ScanGroup *group, GError **error)
 {
@@ -1479,7 +1512,7 @@ parse_retention (ConfigParser *parser, const ScanGroup *group, GError **error)
                                  max_sweep);
     config->max_sweep_fraction = fraction;
   }
-  return TRUE;
+  return get_boolean (parser, group, "reclaim-exported", &config->reclaim_exported, error);
 }
 
 static gboolean
@@ -1648,14 +1681,18 @@ parse_signal_physical (ConfigParser *parser,
   if (!get_boolean (parser, group, "button", &signal->button, error))
     return FALSE;
   signal->long_press_ns = DEFAULT_LONG_PRESS_NS;
-  if (signal->button) {
+  /* [storage] eject-button is known already (parse_groups() reads it
+   * first); that it is not also the event button is checked at the end. */
+  if (signal->button ||
+      (parser->config->eject_signal != NULL &&
+       g_str_equal (parser->config->eject_signal, signal->name))) {
     if (!get_seconds (parser, group, "long-press", LONG_PRESS_MIN_NS, LONG_PRESS_MAX_NS,
                       &signal->long_press_ns, &line, error))
       return FALSE;
   } else if (g_hash_table_contains (group->key_index, "long-press")) {
     const ScanKey *key = g_hash_table_lookup (group->key_index, "long-press");
     add_warning (parser, key->line, group->name, "long-press",
-                 "only used with button = true, ignored");
+                 "only used with button = true or as [storage] eject-button, ignored");
   }
   return TRUE;
 }
@@ -2078,6 +2115,163 @@ parse_indicator (ConfigParser *parser, const ScanGroup *group, const gchar *name
   return TRUE;
 }
 
+/* [storage] removable and eject-button, read before any other group:
+ * [recorder] storage need not exist on a removable drive, and the eject
+ * button's long-press is read with its [signal]. */
+static gboolean
+read_storage_early (ConfigParser *parser, GError **error)
+{
+  DvrConfig *config = parser->config;
+  g_autofree gchar *eject = NULL;
+
+  parser->storage = g_hash_table_lookup (parser->group_index, GROUP_STORAGE);
+  if (parser->storage == NULL)
+    return TRUE;
+  if (!get_boolean (parser, parser->storage, "removable", &config->storage_removable, error))
+    return FALSE;
+  /* Ignored (with a warning, by check_storage_keys()) without removable. */
+  if (!config->storage_removable)
+    return TRUE;
+  return lookup_value (parser, parser->storage, "eject-button", &config->eject_signal,
+                       &parser->eject_line, error);
+}
+
+/* The rest of [storage], in the file's order. */
+static gboolean
+parse_storage (ConfigParser *parser, const ScanGroup *group, GError **error)
+{
+  DvrConfig *config = parser->config;
+  const gchar *size_what = "a size of at least 64M (bytes, or with a suffix K, M, G or T; "
+                           "1K = 1024), such as 2G";
+  g_autofree gchar *fallback = NULL;
+  g_autofree gchar *size = NULL;
+  guint line;
+
+  warn_unknown_keys (parser, group, storage_keys);
+
+  if (!lookup_value (parser, group, "fallback", &fallback, &line, error))
+    return FALSE;
+  if (fallback != NULL) {
+    g_autofree gchar *quoted = quote_text (fallback);
+    struct stat st;
+
+    if (!g_path_is_absolute (fallback))
+      return set_expected_error (error, parser, line, GROUP_STORAGE, "fallback",
+                                 "the absolute path of a folder (dvrd makes it)", fallback);
+    /* It need not exist: dvrd makes it.  Something else in its place is
+     * a mistake found now rather than when the drive is pulled. */
+    if (stat (fallback, &st) == 0 && !S_ISDIR (st.st_mode))
+      return set_error_at (error, DVR_CONFIG_ERROR_STORAGE, parser, line, GROUP_STORAGE,
+                           "fallback", "\"%s\" is not a folder (expected a folder, or nothing "
+                           "yet: dvrd makes it)", quoted);
+    config->fallback_root = g_canonicalize_filename (fallback, NULL);
+  }
+
+  if (!lookup_value (parser, group, "fallback-size", &size, &line, error))
+    return FALSE;
+  if (size != NULL) {
+    guint64 bytes = 0;
+
+    /* A percentage of what?  The fallback shares the system's disk. */
+    if (!parse_size (size, &bytes) || bytes < FALLBACK_SIZE_MIN_BYTES)
+      return set_expected_error (error, parser, line, GROUP_STORAGE, "fallback-size", size_what,
+                                 size);
+    config->fallback_size_bytes = bytes;
+  }
+  return TRUE;
+}
+
+/* @path is @folder or inside it; both canonical (g_canonicalize_filename). */
+static gboolean
+path_is_within (const gchar *path, const gchar *folder)
+{
+  gsize length = strlen (folder);
+
+  if (g_str_equal (folder, "/"))
+    return TRUE;
+  return strncmp (path, folder, length) == 0 && (path[length] == '\0' || path[length] == '/');
+}
+
+static void
+warn_storage_key (ConfigParser *parser, const gchar *key, const gchar *what)
+{
+  const ScanKey *scan_key = g_hash_table_lookup (parser->storage->key_index, key);
+
+  if (scan_key != NULL)
+    add_warning (parser, scan_key->line, GROUP_STORAGE, key, what);
+}
+
+/* [storage] against [recorder] storage and the signals, once every group
+ * is read. */
+static gboolean
+check_storage_keys (ConfigParser *parser, GError **error)
+{
+  DvrConfig *config = parser->config;
+  const DvrSignalConfig *eject = NULL;
+
+  if (parser->storage == NULL)
+    return TRUE;
+  if (!config->storage_removable) {
+    /* A fixed folder is always there: nothing to fall back from. */
+    warn_storage_key (parser, "fallback", "only used with removable = true, ignored");
+    warn_storage_key (parser, "fallback-size", "only used with removable = true, ignored");
+    warn_storage_key (parser, "eject-button", "only used with removable = true, ignored");
+    g_clear_pointer (&config->fallback_root, g_free);
+    config->fallback_size_bytes = DEFAULT_FALLBACK_SIZE_BYTES;
+    return TRUE;
+  }
+
+  if (config->fallback_root != NULL) {
+    const ScanKey *key = g_hash_table_lookup (parser->storage->key_index, "fallback");
+
+    /* Recording into the drive's mount point is what the fallback is
+     * for not doing; and either inside the other would be swept, migrated
+     * or initialised as the other. */
+    if (path_is_within (config->fallback_root, config->storage_root) ||
+        path_is_within (config->storage_root, config->fallback_root)) {
+      g_autofree gchar *what = g_strdup_printf ("a folder outside [recorder] storage (%s) that "
+                                                "does not contain it either",
+                                                config->storage_root);
+      return set_expected_error (error, parser, key->line, GROUP_STORAGE, "fallback", what,
+                                 config->fallback_root);
+    }
+  } else {
+    /* Without one, a car started before its drive was inserted would not
+     * record at all, and pulling the drive would stop the cameras. */
+    return set_missing_error (error, parser, parser->storage, GROUP_STORAGE, "fallback",
+                              "with removable = true, an internal folder that recording goes "
+                              "on into while no drive is in, e.g. /var/lib/dvr/fallback");
+  }
+
+  if (config->eject_signal == NULL)
+    return TRUE;
+  for (guint i = 0; i < config->signals->len; i++) {
+    const DvrSignalConfig *signal = g_ptr_array_index (config->signals, i);
+    if (g_str_equal (signal->name, config->eject_signal))
+      eject = signal;
+  }
+  if (eject == NULL)
+    return set_expected_error (error, parser, parser->eject_line, GROUP_STORAGE, "eject-button",
+                               "the name of a signal ([signal NAME])", config->eject_signal);
+  /* Only inputs held by hand have presses (docs/inputs.md). */
+  if (eject->source != DVR_SIGNAL_SOURCE_EVDEV && eject->source != DVR_SIGNAL_SOURCE_GPIO &&
+      eject->source != DVR_SIGNAL_SOURCE_SERIAL) {
+    g_autofree gchar *what = g_strdup_printf ("a signal with source = evdev, gpio or serial "
+                                              "(signal %s is source = %s, which has no presses)",
+                                              eject->name, signal_sources[eject->source]);
+    return set_expected_error (error, parser, parser->eject_line, GROUP_STORAGE, "eject-button",
+                               what, config->eject_signal);
+  }
+  if (eject->button) {
+    g_autofree gchar *what = g_strdup_printf ("a signal other than the event button (signal %s "
+                                              "has button = true, and its long press stops "
+                                              "events)", eject->name);
+    return set_expected_error (error, parser, parser->eject_line, GROUP_STORAGE, "eject-button",
+                               what, config->eject_signal);
+  }
+  return TRUE;
+}
+
 static gboolean
 parse_groups (ConfigParser *parser, GError **error)
 {
@@ -2085,6 +2279,8 @@ parse_groups (ConfigParser *parser, GError **error)
   guint camera_count = 0;
   gdouble m_s;
 
+  if (!read_storage_early (parser, error))
+    return FALSE;
   for (guint i = 0; i < parser->groups->len; i++) {
     const ScanGroup *group = g_ptr_array_index (parser->groups, i);
     g_autofree gchar *camera_name = camera_name_from_group (group->canonical);
@@ -2120,6 +2316,9 @@ parse_groups (ConfigParser *parser, GError **error)
     } else if (g_str_equal (group->canonical, GROUP_RETENTION)) {
       if (!parse_retention (parser, group, error))
         return FALSE;
+    } else if (g_str_equal (group->canonical, GROUP_STORAGE)) {
+      if (!parse_storage (parser, group, error))
+        return FALSE;
     } else {
       add_warning (parser, group->line, group->name, NULL, "unknown group, ignored");
     }
@@ -2149,7 +2348,8 @@ parse_groups (ConfigParser *parser, GError **error)
   if (!check_power_signal (parser, "ignition", parser->config->ignition_signal,
                            parser->ignition_line, error) ||
       !check_power_signal (parser, "covert", parser->config->covert_signal,
-                           parser->covert_line, error))
+                           parser->covert_line, error) ||
+      !check_storage_keys (parser, error))
     return FALSE;
   /* Speeds are written in [recorder] speed-units and kept in m/s, as GPS
    * gives them. */
@@ -2187,6 +2387,7 @@ dvr_config_new (const gchar *path)
   config->max_sweep_fraction = DEFAULT_MAX_SWEEP_FRACTION;
   config->ignition_debounce_ns = DEFAULT_IGNITION_DEBOUNCE_NS;
   config->hold_over_ns = DEFAULT_HOLD_OVER_NS;
+  config->fallback_size_bytes = DEFAULT_FALLBACK_SIZE_BYTES;
   config->indicators = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_indicator_config_free);
   config->warnings = g_ptr_array_new_with_free_func (g_free);
   return config;

@@ -155,6 +155,9 @@ apply_result (DvrDaemon *daemon, DvrEventsResult result, DvrEventKind kind,
     g_ptr_array_extend_and_steal (event->windows, g_steal_pointer (&windows));
     g_ptr_array_add (event->triggers,
         dvr_event_trigger_new (result.start_utc_ns, action, source, detail));
+    daemon->event_kind = kind;
+    g_free (daemon->event_reason);
+    daemon->event_reason = g_strdup (event->reason);
     if (dvr_catalog_add_event (daemon->catalog, event, &error)) {
       daemon->event_id = event->id;
     } else {
@@ -319,7 +322,8 @@ finish_garbage (DvrDaemon *daemon)
 /* Events a killed dvrd left running end now; their windows reach this
  * start's post-event time, so the first seconds of this run join them. */
 static GArray *
-end_running_events (DvrDaemon *daemon, gint64 now)
+end_running_events (DvrDaemon *daemon, gint64 now, gint64 keep_start_utc_ns,
+                    gint64 *kept_id, const gchar *why)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) running = dvr_catalog_list_running_events (daemon->catalog, &error);
@@ -331,10 +335,19 @@ end_running_events (DvrDaemon *daemon, gint64 now)
   }
   for (guint i = 0; i < running->len; i++) {
     DvrEvent *event = g_ptr_array_index (running, i);
-    g_autoptr (GPtrArray) windows = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) dvr_event_window_free);
-    g_autoptr (DvrEventTrigger) trigger = dvr_event_trigger_new (now, "recorder-restarted",
-        "dvrd", NULL);
+    g_autoptr (GPtrArray) windows = NULL;
+    g_autoptr (DvrEventTrigger) trigger = NULL;
+
+    /* The event dvrd is running now, left open on this drive when it went
+     * away: it goes on here. */
+    if (keep_start_utc_ns >= 0 && event->start_utc_ns == keep_start_utc_ns &&
+        *kept_id == 0) {
+      *kept_id = event->id;
+      continue;
+    }
+    windows = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_event_window_free);
+    trigger = dvr_event_trigger_new (now, why == NULL ? "recorder-restarted" : "storage-change",
+        "dvrd", why);
 
     for (guint j = 0; j < event->windows->len; j++) {
       const DvrEventWindow *window = g_ptr_array_index (event->windows, j);
@@ -344,13 +357,18 @@ end_running_events (DvrDaemon *daemon, gint64 now)
     }
     if (!dvr_catalog_add_event_trigger (daemon->catalog, event->id, trigger, &error) ||
         !dvr_catalog_end_event (daemon->catalog, event->id, now, windows,
-                                "recorder restarted", &error)) {
+                                why == NULL ? "recorder restarted" :
+                                "left running when the drive went away", &error)) {
       g_warning ("startup: event %" G_GINT64_FORMAT ": catalog: %s", event->id, error->message);
       g_clear_error (&error);
       continue;
     }
-    g_message ("event %" G_GINT64_FORMAT " was running when dvrd stopped unexpectedly: "
-        "ended now, its post-event window covers this start", event->id);
+    if (why == NULL)
+      g_message ("event %" G_GINT64_FORMAT " was running when dvrd stopped unexpectedly: "
+          "ended now, its post-event window covers this start", event->id);
+    else
+      g_message ("event %" G_GINT64_FORMAT " on %s was left running when the drive went "
+          "away: ended now", event->id, daemon->volume->path);
     g_array_append_val (ended, event->id);
   }
   return ended;
@@ -428,23 +446,144 @@ audit_startup (DvrDaemon *daemon, guint garbage, GArray *ended, GError **error)
   return dvr_catalog_audit (daemon->catalog, now, "startup", detail, error);
 }
 
+/* The event dvrd is in the middle of (running, or in its post-event
+ * time) gets a row on a volume that has none: same start, same windows,
+ * so that the drive it ends on holds all of it and a later merge
+ * (dvr-catalog-merge.h) finds it by its start. */
+static gboolean
+carry_event (DvrDaemon *daemon, gint64 kept_id, const gchar *why, GError **error)
+{
+  DvrEventsState state = dvr_events_get_state (daemon->events);
+  gint64 start = dvr_events_get_start_utc_ns (daemon->events);
+  gint64 end = dvr_events_get_end_utc_ns (daemon->events);
+  gint64 now = dvr_utc_now_ns ();
+  g_autoptr (DvrEventTrigger) trigger = NULL;
+
+  daemon->event_id = 0;
+  if (state == DVR_EVENTS_STATE_IDLE || start < 0)
+    return TRUE;
+  trigger = dvr_event_trigger_new (now, "storage-change", "dvrd", why);
+  if (kept_id != 0) {
+    daemon->event_id = kept_id;
+    if (!dvr_catalog_add_event_trigger (daemon->catalog, kept_id, trigger, error))
+      return FALSE;
+  } else {
+    g_autoptr (DvrEvent) event = dvr_event_new ();
+    g_autoptr (GPtrArray) windows = build_windows (daemon, start, -1);
+    event->kind = daemon->event_kind;
+    event->run_id = daemon->run_id;
+    event->start_utc_ns = start;
+    event->reason = g_strdup (daemon->event_reason != NULL ? daemon->event_reason : "dvrd");
+    g_ptr_array_extend_and_steal (event->windows, g_steal_pointer (&windows));
+    g_ptr_array_add (event->triggers, g_steal_pointer (&trigger));
+    if (!dvr_catalog_add_event (daemon->catalog, event, error))
+      return FALSE;
+    daemon->event_id = event->id;
+  }
+  if (end >= 0) {
+    g_autoptr (GPtrArray) windows = build_windows (daemon, start, end);
+    if (!dvr_catalog_end_event (daemon->catalog, daemon->event_id, end, windows,
+                                "ended", error))
+      return FALSE;
+  }
+  g_message ("event %" G_GINT64_FORMAT " continues on %s", daemon->event_id,
+      daemon->volume->path);
+  return TRUE;
+}
+
 gboolean
-dvr_daemon_events_init (DvrDaemon *daemon, GError **error)
+dvr_daemon_events_volume_opened (DvrDaemon *daemon, const gchar *reason, GError **error)
 {
   g_autoptr (GArray) ended = NULL;
+  gint64 kept_id = 0;
+  gint64 start = dvr_events_get_state (daemon->events) != DVR_EVENTS_STATE_IDLE ?
+      dvr_events_get_start_utc_ns (daemon->events) : -1;
   guint garbage;
 
-  daemon->events = dvr_events_new (daemon->config->max_event_ns,
-      max_post_event_ns (daemon->config));
   garbage = finish_garbage (daemon);
-  ended = end_running_events (daemon, dvr_utc_now_ns ());
-  if (!audit_startup (daemon, garbage, ended, error)) {
-    g_prefix_error (error, "audit log: ");
-    return FALSE;
+  ended = end_running_events (daemon, dvr_utc_now_ns (), start, &kept_id, reason);
+  if (reason == NULL) {
+    if (!audit_startup (daemon, garbage, ended, error)) {
+      g_prefix_error (error, "audit log: ");
+      return FALSE;
+    }
+  } else {
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autofree gchar *detail = NULL;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "run");
+    json_builder_add_int_value (b, daemon->run_id);
+    json_builder_set_member_name (b, "role");
+    json_builder_add_string_value (b, dvr_drive_role_to_string (daemon->volume->role));
+    json_builder_set_member_name (b, "drive");
+    json_builder_add_string_value (b, daemon->volume->identity->drive_uuid);
+    json_builder_set_member_name (b, "reason");
+    json_builder_add_string_value (b, reason);
+    json_builder_set_member_name (b, "config_sha256");
+    json_builder_add_string_value (b, daemon->config->checksum);
+    json_builder_set_member_name (b, "garbage_finished");
+    json_builder_add_int_value (b, garbage);
+    json_builder_set_member_name (b, "events_ended");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < ended->len; i++)
+      json_builder_add_int_value (b, g_array_index (ended, gint64, i));
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+    detail = json_to_text (b);
+    if (!dvr_catalog_audit (daemon->catalog, dvr_utc_now_ns (), "storage", detail, error)) {
+      g_prefix_error (error, "audit log: ");
+      return FALSE;
+    }
   }
   if (garbage > 0)
     g_message ("startup: finished deleting %u segments left as garbage", garbage);
+  if (!carry_event (daemon, kept_id, reason, error)) {
+    g_prefix_error (error, "event: ");
+    return FALSE;
+  }
+  dvr_storage_request_checkpoint (daemon->storage);
   return TRUE;
+}
+
+void
+dvr_daemon_events_volume_closing (DvrDaemon *daemon)
+{
+  gint64 now = dvr_utc_now_ns ();
+
+  catch_up (daemon, now);
+  /* A running event ends on the volume being left, where its windows end
+   * now; it goes on on the next (carry_event()), and the merge of the
+   * fallback into the drive joins the two rows. */
+  if (daemon->event_id != 0 && !daemon->volume->failed &&
+      dvr_events_get_state (daemon->events) == DVR_EVENTS_STATE_ACTIVE) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) windows = build_windows (daemon,
+        dvr_events_get_start_utc_ns (daemon->events), now);
+    g_autoptr (DvrEventTrigger) trigger = dvr_event_trigger_new (now, "storage-change",
+        "dvrd", daemon->switch_reason);
+    /* Windows end at the change, not a post-event time later. */
+    for (guint i = 0; i < windows->len; i++)
+      ((DvrEventWindow *) g_ptr_array_index (windows, i))->to_utc_ns = now;
+    if (!dvr_catalog_add_event_trigger (daemon->catalog, daemon->event_id, trigger, &error) ||
+        !dvr_catalog_end_event (daemon->catalog, daemon->event_id, now, windows,
+                                "continued on other storage", &error))
+      g_warning ("event %" G_GINT64_FORMAT ": catalog: %s", daemon->event_id, error->message);
+  }
+  daemon->event_id = 0;
+  g_clear_pointer (&daemon->retention, dvr_retention_free);
+  daemon->deleting = FALSE;
+  daemon->storage_full = FALSE;
+  daemon->alarm = DVR_RETENTION_ALARM_NONE;
+  daemon->statvfs_failed = FALSE;
+  daemon->usage_mono_ns = 0;
+}
+
+gboolean
+dvr_daemon_events_init (DvrDaemon *daemon, GError **error)
+{
+  daemon->events = dvr_events_new (daemon->config->max_event_ns,
+      max_post_event_ns (daemon->config));
+  return dvr_daemon_events_volume_opened (daemon, NULL, error);
 }
 
 /* ---- retention ---- */
@@ -469,11 +608,25 @@ dvr_daemon_events_segment_added (DvrDaemon *daemon)
   retention_check (daemon);
 }
 
+typedef struct {
+  DvrDaemon *daemon;
+  DvrVolume *volume;
+} Deletion;
+
 static void
 deleted_cb (GPtrArray *deleted, const GError *error, gpointer user_data)
 {
-  DvrDaemon *daemon = user_data;
+  Deletion *deletion = user_data;
+  DvrDaemon *daemon = deletion->daemon;
+  g_autoptr (DvrVolume) volume = deletion->volume;
 
+  g_free (deletion);
+  if (volume != daemon->volume) {
+    /* dvrd moved to other storage meanwhile: finish on the old one. */
+    for (guint i = 0; i < deleted->len; i++)
+      dvr_catalog_drop_garbage (volume->catalog, deleted->pdata[i], NULL);
+    return;
+  }
   daemon->deleting = FALSE;
   if (error != NULL)
     g_warning ("retention: %s (left in the catalog's garbage for the next start)",
@@ -507,7 +660,7 @@ log_alarm (DvrDaemon *daemon, DvrRetentionAlarm alarm)
   case DVR_RETENTION_ALARM_LOW:
     g_warning ("storage: free space %.1f MiB is under the watermark of %.1f MiB; "
         "deleting the oldest recordings that are not evidence",
-        MIB (dvr_retention_get_free_bytes (r)), MIB (daemon->config->min_free_bytes));
+        MIB (dvr_retention_get_free_bytes (r)), MIB (daemon->min_free_bytes));
     break;
   case DVR_RETENTION_ALARM_EVIDENCE_FULL:
     g_warning ("storage: ALARM evidence fills the drive: %.1f MiB free and nothing left "
@@ -570,12 +723,19 @@ retention_ensure (DvrDaemon *daemon, guint64 total)
   policy.min_free_bytes = daemon->config->min_free_fraction > 0 ?
       (guint64) (daemon->config->min_free_fraction * (gdouble) total) :
       daemon->config->min_free_bytes;
-  policy.min_free_bytes = MAX (policy.min_free_bytes, MIN_FREE_FLOOR_BYTES);
+  /* The fallback is a budget of its own inside a larger disk, not a
+   * filesystem: a tenth of it, without the floor kept for a drive's
+   * catalog (the catalog there has the rest of the disk). */
+  if (daemon->volume->role == DVR_DRIVE_ROLE_FALLBACK)
+    policy.min_free_bytes = MIN (policy.min_free_bytes, total / 10);
+  else
+    policy.min_free_bytes = MAX (policy.min_free_bytes, MIN_FREE_FLOOR_BYTES);
   policy.max_sweep_fraction = daemon->config->max_sweep_fraction;
   /* Kept in the config so that status and messages show what is in force. */
-  daemon->config->min_free_bytes = policy.min_free_bytes;
+  daemon->min_free_bytes = policy.min_free_bytes;
   daemon->retention = dvr_retention_new (&policy);
-  g_message ("storage: %.1f MiB, keeping at least %.1f MiB free", MIB (total),
+  g_message ("storage: %s %.1f MiB, keeping at least %.1f MiB free",
+      dvr_drive_role_to_string (daemon->volume->role), MIB (total),
       MIB (policy.min_free_bytes));
 }
 
@@ -589,12 +749,25 @@ retention_sweep (DvrDaemon *daemon)
   g_autoptr (GPtrArray) paths = NULL;
   g_autofree gchar *reason = NULL;
   guint64 planned = 0;
-  guint n;
+  guint n, n_ring;
 
   ring = dvr_catalog_list_ring_segments (daemon->catalog, SWEEP_BATCH, &error);
   if (ring == NULL) {
     g_warning ("retention: catalog: %s", error->message);
     return;
+  }
+  /* The ring first; then, if allowed, evidence that is safe on an export
+   * marked with dvr-export --mark-exported. */
+  n_ring = ring->len;
+  if (daemon->config->reclaim_exported && ring->len < SWEEP_BATCH) {
+    g_autoptr (GPtrArray) exported = dvr_catalog_list_reclaimable_segments (daemon->catalog,
+        SWEEP_BATCH - ring->len, &error);
+    if (exported == NULL) {
+      g_warning ("retention: catalog: %s", error->message);
+      g_clear_error (&error);
+    } else {
+      g_ptr_array_extend_and_steal (ring, g_steal_pointer (&exported));
+    }
   }
   sizes = g_array_sized_new (FALSE, FALSE, sizeof (guint64), ring->len);
   ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), ring->len);
@@ -609,17 +782,34 @@ retention_sweep (DvrDaemon *daemon)
   reason = g_strdup_printf ("rotation: %.1f MiB free, under the %.1f MiB target",
       MIB (dvr_retention_get_free_bytes (daemon->retention)),
       MIB (dvr_retention_get_target_free (daemon->retention)));
-  paths = dvr_catalog_collect_garbage (daemon->catalog, (const gint64 *) ids->data, n, reason,
-      &error);
+  paths = dvr_catalog_collect_garbage (daemon->catalog, (const gint64 *) ids->data,
+      MIN (n, n_ring), reason, &error);
   if (paths == NULL) {
     g_warning ("retention: catalog: %s", error->message);
     return;
+  }
+  if (n > n_ring) {
+    g_autoptr (GPtrArray) exported = dvr_catalog_reclaim_exported (daemon->catalog,
+        (const gint64 *) ids->data + n_ring, n - n_ring, &error);
+    if (exported == NULL) {
+      g_warning ("retention: catalog: %s", error->message);
+      g_clear_error (&error);
+    } else {
+      g_message ("retention: deleting %u evidence segments that are safe on a marked export",
+          exported->len);
+      g_ptr_array_extend_and_steal (paths, g_steal_pointer (&exported));
+    }
   }
   if (paths->len == 0)
     return;
   g_debug ("retention: deleting %u segments, %.1f MiB", paths->len, MIB (planned));
   daemon->deleting = TRUE;
-  dvr_storage_delete_async (daemon->storage, paths, deleted_cb, daemon);
+  {
+    Deletion *deletion = g_new0 (Deletion, 1);
+    deletion->daemon = daemon;
+    deletion->volume = dvr_volume_ref (daemon->volume);
+    dvr_storage_delete_async (daemon->storage, paths, deleted_cb, deletion);
+  }
 }
 
 static void
@@ -641,6 +831,17 @@ retention_check (DvrDaemon *daemon)
   daemon->statvfs_failed = FALSE;
   total = (guint64) st.f_blocks * st.f_frsize;
   free_bytes = (guint64) st.f_bavail * st.f_frsize;
+  if (daemon->volume->role == DVR_DRIVE_ROLE_FALLBACK) {
+    /* Its own ring: fallback-size, or less if the disk has less. */
+    DvrCatalogUsage usage = { 0, };
+    guint64 budget = daemon->config->fallback_size_bytes;
+    guint64 used;
+    if (dvr_catalog_get_usage (daemon->catalog, &usage, NULL)) {
+      used = usage.ring_bytes + usage.evidence_bytes;
+      total = MIN (total, budget);
+      free_bytes = MIN (free_bytes, budget > used ? budget - used : 0);
+    }
+  }
   retention_ensure (daemon, total);
   dvr_retention_observe (daemon->retention, dvr_monotonic_now_ns (), total, free_bytes);
 
@@ -679,6 +880,7 @@ dvr_daemon_events_free (DvrDaemon *daemon)
   g_clear_handle_id (&daemon->retention_source, g_source_remove);
   g_clear_handle_id (&daemon->event_deadline_source, g_source_remove);
   g_clear_pointer (&daemon->events, dvr_events_free);
+  g_clear_pointer (&daemon->event_reason, g_free);
   g_clear_pointer (&daemon->retention, dvr_retention_free);
 }
 
@@ -729,7 +931,7 @@ dvr_daemon_events_build_status (DvrDaemon *daemon, JsonBuilder *b)
   json_builder_begin_object (b);
   add_uint (b, "free_bytes", r != NULL ? dvr_retention_get_free_bytes (r) : 0);
   add_uint (b, "total_bytes", r != NULL ? dvr_retention_get_total_bytes (r) : 0);
-  add_uint (b, "min_free_bytes", r != NULL ? daemon->config->min_free_bytes : 0);
+  add_uint (b, "min_free_bytes", r != NULL ? daemon->min_free_bytes : 0);
   add_uint (b, "target_free_bytes", r != NULL ? dvr_retention_get_target_free (r) : 0);
   add_uint (b, "floor_free_bytes", r != NULL ? dvr_retention_get_floor_free (r) : 0);
   add_uint (b, "write_rate_bytes_s", r != NULL ? dvr_retention_get_write_rate (r) : 0);

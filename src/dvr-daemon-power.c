@@ -51,13 +51,18 @@ on_input_pressed (const gchar *signal, DvrPress press, gint64 mono_ns, gpointer 
   DvrDaemon *daemon = user_data;
 
   g_message ("button %s: %s press", signal, press == DVR_PRESS_LONG ? "long" : "short");
+  if (g_strcmp0 (signal, daemon->config->eject_signal) == 0) {
+    if (press == DVR_PRESS_LONG)
+      dvr_daemon_drive_eject_pressed (daemon);
+    return;
+  }
   dvr_daemon_events_button (daemon, signal, press);
 }
 
 gboolean
 dvr_daemon_power_cameras_wanted (DvrDaemon *daemon)
 {
-  return daemon->recording && !daemon->storage_full && !daemon->stopping;
+  return daemon->recording && !daemon->storage_full && !daemon->stopping && !daemon->switching;
 }
 
 static void
@@ -68,7 +73,7 @@ start_cameras (DvrDaemon *daemon)
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     if (daemon->storage_full)
       camera->storage_stopped = TRUE;
-    else
+    else if (!daemon->switching)    /* the change of storage starts them */
       dvr_pipeline_start (camera->pipeline);
   }
 }
@@ -179,7 +184,8 @@ indicator_states (DvrDaemon *daemon)
 {
   guint states = 0;
   gboolean all_recording = daemon->cameras->len > 0;
-  gboolean alarm = daemon->alarm != DVR_RETENTION_ALARM_NONE || daemon->storage_full;
+  gboolean alarm = daemon->alarm != DVR_RETENTION_ALARM_NONE || daemon->storage_full ||
+      dvr_daemon_drive_alarm (daemon);
 
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);

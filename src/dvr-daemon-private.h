@@ -12,6 +12,7 @@
 #include "dvr-config.h"
 #include "dvr-control.h"
 #include "dvr-daemon.h"
+#include "dvr-drive.h"
 #include "dvr-events.h"
 #include "dvr-gps.h"
 #include "dvr-ignition.h"
@@ -24,10 +25,49 @@
 
 G_BEGIN_DECLS
 
+/* One place dvrd records onto: the drive (or fixed storage folder), or the
+ * internal fallback folder (dvr-daemon-drive.c).  Every path under it goes
+ * through the folder as opened (`root` is "/proc/self/fd/N"), so a drive
+ * unmounted under dvrd's feet is never replaced by the bare mount point.
+ * Reference-counted: a segment being finalized or a deletion on the
+ * storage thread keeps its volume open after dvrd moved on to another. */
+typedef struct {
+  gint ref_count;
+  DvrDriveRole role;
+  gchar *path;               /* the configured folder, for messages */
+  gint dirfd;                /* O_PATH of the folder as opened */
+  gchar *root;               /* "/proc/self/fd/N" */
+  guint64 mount_id;          /* statx() mount id of the folder as opened */
+  DvrDriveIdentity *identity;
+  DvrStorage *storage;
+  DvrCatalog *catalog;
+  DvrCatalog *checkpoint_catalog;  /* storage thread only */
+  gint64 run_id;
+  guint pending_finalize;    /* segments handed to its storage, no row yet */
+  gboolean failed;           /* an I/O error: no longer written to */
+  gboolean closed;           /* dvrd moved on; rows only for what was pending */
+} DvrVolume;
+
+DvrVolume *dvr_volume_ref (DvrVolume *volume);
+void dvr_volume_unref (DvrVolume *volume);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrVolume, dvr_volume_unref)
+
+typedef enum {
+  DVR_DRIVE_STATE_PRESENT,      /* recording onto the drive */
+  DVR_DRIVE_STATE_ABSENT,       /* no drive mounted */
+  DVR_DRIVE_STATE_FAILED,       /* I/O errors or it went away: not used until mounted again */
+  DVR_DRIVE_STATE_FOREIGN,      /* another unit's, or not empty and not a dvr drive: untouched */
+  DVR_DRIVE_STATE_EJECTING,     /* dvrctl eject: finalizing, syncing, unmounting */
+  DVR_DRIVE_STATE_EJECTED,      /* unmounted by dvrd: safe to remove */
+} DvrDriveState;
+
+const gchar *dvr_drive_state_to_string (DvrDriveState state);
+
 typedef struct {
   DvrDaemon *daemon;
   DvrPipeline *pipeline;
   const DvrCameraConfig *config;
+  gint64 last_durable_utc_ns;  /* end of its last segment with a row, -1 if none */
   gint64 open_gap_id;        /* 0 when no gap is open */
   guint write_failures;
   gboolean storage_stopped;  /* stopped by dvrd: free space under the floor */
@@ -35,9 +75,12 @@ typedef struct {
 
 struct _DvrDaemon {
   DvrConfig *config;
+  /* The volume recorded onto now; storage, catalog and run_id are its own,
+   * copied here because most of the daemon only ever needs "the current
+   * one".  Never NULL after dvr_daemon_new(). */
+  DvrVolume *volume;
   DvrStorage *storage;
   DvrCatalog *catalog;
-  DvrCatalog *checkpoint_catalog;  /* storage thread only */
   DvrControl *control;
   DvrSignals *signals;
   DvrGps *gps;                     /* NULL with [gps] gpsd = none */
@@ -63,6 +106,7 @@ struct _DvrDaemon {
   gboolean deleting;               /* a deletion is on the storage thread */
   gboolean storage_full;           /* cameras stopped: free space under the floor */
   DvrRetentionAlarm alarm;         /* as last logged */
+  guint64 min_free_bytes;          /* the current volume's watermark in force */
   gboolean statvfs_failed;         /* logged once */
   guint64 deleted_segments;        /* this run */
   DvrCatalogUsage usage;           /* cached for status */
@@ -81,6 +125,30 @@ struct _DvrDaemon {
   guint watchdog_source;
   GArray *watchdog_frames;         /* guint64 per camera: frames_in at the last ping */
   gboolean ready_sent;
+
+  /* The drive (dvr-daemon-drive.c) */
+  DvrDriveState drive_state;
+  gchar *drive_problem;            /* why it is not used (FAILED, FOREIGN), for status */
+  gint64 drive_state_utc_ns;       /* since when */
+  guint64 refused_mount_id;        /* a FOREIGN or FAILED mount, not retried until it changes */
+  gint64 max_run_id;               /* highest run begun on any volume */
+  gboolean switching;              /* cameras stopping to change volume */
+  DvrVolume *next_volume;          /* what they change to */
+  DvrVolume *ejecting_volume;      /* the ejected drive until it is unmounted */
+  guint eject_source;
+  gint64 eject_started_mono_ns;
+  DvrDriveRole switch_to;
+  gchar *switch_reason;
+  guint drive_check_source;
+  guint mountinfo_source;
+  gboolean probe_running;
+  gint64 probe_started_mono_ns;
+  gboolean migrating;              /* fallback recordings being moved onto the drive */
+  guint migrated_segments;         /* this run */
+  guint migration_failures;
+  gchar *last_migration_error;
+  gchar *event_reason;             /* the running event's, to carry it to another volume */
+  DvrEventKind event_kind;
 
   guint pending_finalize;          /* segments between "closed" and their row */
   gboolean stopping;
@@ -131,6 +199,41 @@ gboolean dvr_daemon_power_cameras_wanted (DvrDaemon *daemon);
 void dvr_daemon_power_stop (DvrDaemon *daemon);
 void dvr_daemon_power_free (DvrDaemon *daemon);
 void dvr_daemon_power_build_status (DvrDaemon *daemon, JsonBuilder *b);
+
+/* dvr-daemon-drive.c */
+/* Opens the drive (or, when it cannot be used and a fallback is set, the
+ * fallback) as the current volume.  Startup, before the cameras exist. */
+gboolean dvr_daemon_drive_init (DvrDaemon *daemon, GError **error);
+void dvr_daemon_drive_start (DvrDaemon *daemon);
+void dvr_daemon_drive_stop (DvrDaemon *daemon);
+void dvr_daemon_drive_free (DvrDaemon *daemon);
+/* A camera stopped: a volume change waiting for the cameras may go on. */
+void dvr_daemon_drive_camera_stopped (DvrDaemon *daemon);
+/* A write to @volume failed (a segment could not be made durable). */
+void dvr_daemon_drive_write_failed (DvrDaemon *daemon, DvrVolume *volume, const GError *error);
+/* Control commands eject, drive; NULL (with @handled FALSE) for others. */
+JsonNode *dvr_daemon_drive_control (DvrDaemon *daemon, const gchar *command,
+                                    JsonObject *request, gboolean *handled, GError **error);
+void dvr_daemon_drive_build_status (DvrDaemon *daemon, JsonBuilder *b);
+/* A long press on the eject input. */
+void dvr_daemon_drive_eject_pressed (DvrDaemon *daemon);
+/* Alarm for the indicators: the drive is not being recorded onto. */
+gboolean dvr_daemon_drive_alarm (DvrDaemon *daemon);
+gboolean dvr_daemon_ensure_day_folders (gpointer daemon);
+/* The cameras of the current volume (re)started: used by dvr-daemon.c. */
+void dvr_daemon_camera_open_gap (DvrDaemon *daemon, DvrCamera *camera, gint64 utc_ns,
+                                 const gchar *reason);
+void dvr_daemon_close_open_gaps (DvrDaemon *daemon, gint64 end_utc_ns);
+void dvr_daemon_flush_gps (DvrDaemon *daemon);
+void dvr_daemon_save_counters (DvrDaemon *daemon);
+
+/* dvr-daemon-events.c: a new volume became the current one (also at
+ * startup): finishes its garbage, ends or adopts its running events,
+ * carries a running event onto it, audits.  @reason NULL at startup. */
+gboolean dvr_daemon_events_volume_opened (DvrDaemon *daemon, const gchar *reason,
+                                          GError **error);
+/* The current volume is about to be left: forget per-volume state. */
+void dvr_daemon_events_volume_closing (DvrDaemon *daemon);
 
 /* dvr-daemon-events.c: the officer's button. */
 void dvr_daemon_events_button (DvrDaemon *daemon, const gchar *signal, DvrPress press);

@@ -31,6 +31,7 @@
 
 typedef struct {
   DvrCamera *camera;
+  DvrVolume *volume;     /* the one it was written to (a ref) */
   DvrSegment *segment;
 } PendingSegment;
 
@@ -73,13 +74,16 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
   PendingSegment *pending = user_data;
   DvrCamera *camera = pending->camera;
   DvrDaemon *daemon = camera->daemon;
+  DvrVolume *volume = pending->volume;
   g_autoptr (GError) local_error = NULL;
 
+  volume->pending_finalize--;
   if (error != NULL) {
     /* Not durable, so no row (docs/storage.md): startup recovery looks at
      * the file again. */
     camera->write_failures++;
     g_warning ("camera %s: write failure: %s", camera->config->name, error->message);
+    dvr_daemon_drive_write_failed (daemon, volume, error);
   } else {
     pending->segment->sha256 = g_strdup (sha256);
     pending->segment->bytes = bytes;
@@ -90,12 +94,26 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
         pending->segment->end_utc_ns = pending->segment->start_utc_ns +
             (media->end_pts - media->first_pts);
     }
-    if (!dvr_catalog_add_segment (daemon->catalog, pending->segment, &local_error))
+    /* Into the catalog of the volume it is on, even if dvrd has moved on
+     * to another since (an eject waits for these). */
+    if (!dvr_catalog_add_segment (volume->catalog, pending->segment, &local_error)) {
       g_warning ("camera %s: catalog: %s", camera->config->name, local_error->message);
-    camera_save_counters (camera);
-    dvr_daemon_events_segment_added (daemon);
+    } else {
+      /* The checkpoint after the file's sync ran before this row existed:
+       * with synchronous=NORMAL the row is durable only at the next one.
+       * A drive pulled before that would keep the file and lose its row. */
+      dvr_storage_request_checkpoint (volume->storage);
+      if (volume == daemon->volume)
+        camera->last_durable_utc_ns = MAX (camera->last_durable_utc_ns,
+            pending->segment->end_utc_ns);
+    }
+    if (volume == daemon->volume) {
+      camera_save_counters (camera);
+      dvr_daemon_events_segment_added (daemon);
+    }
   }
   dvr_segment_free (pending->segment);
+  dvr_volume_unref (pending->volume);
   g_free (pending);
   daemon->pending_finalize--;
   maybe_finish_stop (daemon);
@@ -109,6 +127,8 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   PendingSegment *pending = g_new0 (PendingSegment, 1);
 
   pending->camera = camera;
+  pending->volume = dvr_volume_ref (daemon->volume);
+  pending->volume->pending_finalize++;
   pending->segment = dvr_segment_copy (segment);
   pending->segment->run_id = daemon->run_id;
   pending->segment->clock_source = daemon->clock_source;
@@ -117,7 +137,7 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   if (!dvr_storage_parse_segment_name (segment->path, NULL, &pending->segment->seq))
     g_warning ("camera %s: unexpected segment name %s", camera->config->name, segment->path);
   daemon->pending_finalize++;
-  dvr_storage_finalize_async (daemon->storage, segment->path,
+  dvr_storage_finalize_async (pending->volume->storage, segment->path,
       segment->state != DVR_SEGMENT_STATE_COMPLETE, segment_durable_cb, pending);
 }
 
@@ -155,11 +175,39 @@ static void
 on_stopped (DvrPipeline *pipeline, gpointer user_data)
 {
   DvrCamera *camera = user_data;
+  dvr_daemon_drive_camera_stopped (camera->daemon);
   maybe_finish_stop (camera->daemon);
 }
 
-static void
-close_open_gaps (DvrDaemon *daemon, gint64 end_utc_ns)
+void
+dvr_daemon_camera_open_gap (DvrDaemon *daemon, DvrCamera *camera, gint64 utc_ns,
+                            const gchar *reason)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (camera->open_gap_id != 0)
+    return;
+  camera->open_gap_id = dvr_catalog_open_gap (daemon->catalog, camera->config->name,
+      daemon->run_id, utc_ns, reason, &error);
+  if (camera->open_gap_id == 0)
+    g_warning ("catalog: %s", error->message);
+}
+
+void
+dvr_daemon_save_counters (DvrDaemon *daemon)
+{
+  for (guint i = 0; i < daemon->cameras->len; i++)
+    camera_save_counters (g_ptr_array_index (daemon->cameras, i));
+}
+
+void
+dvr_daemon_flush_gps (DvrDaemon *daemon)
+{
+  gps_flush_cb (daemon);
+}
+
+void
+dvr_daemon_close_open_gaps (DvrDaemon *daemon, gint64 end_utc_ns)
 {
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
@@ -188,7 +236,7 @@ maybe_finish_stop (DvrDaemon *daemon)
     return;
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
 
-  close_open_gaps (daemon, dvr_utc_now_ns ());
+  dvr_daemon_close_open_gaps (daemon, dvr_utc_now_ns ());
   gps_flush_cb (daemon);
   for (guint i = 0; i < daemon->cameras->len; i++)
     camera_save_counters (g_ptr_array_index (daemon->cameras, i));
@@ -204,17 +252,8 @@ maybe_finish_stop (DvrDaemon *daemon)
   daemon->stop_done = NULL;
 }
 
-static void
-checkpoint_after_finalize (gpointer user_data)
-{
-  DvrDaemon *daemon = user_data;
-  g_autoptr (GError) error = NULL;
-  if (!dvr_catalog_checkpoint (daemon->checkpoint_catalog, &error))
-    g_warning ("catalog checkpoint: %s", error->message);
-}
-
-static gboolean
-ensure_day_folders_cb (gpointer user_data)
+gboolean
+dvr_daemon_ensure_day_folders (gpointer user_data)
 {
   DvrDaemon *daemon = user_data;
   gint64 now = dvr_utc_now_ns ();
@@ -280,7 +319,8 @@ dvr_daemon_build_status (DvrDaemon *daemon)
   json_builder_add_double_value (b,
       (double) (dvr_monotonic_now_ns () - daemon->start_mono_ns) / DVR_NSEC_PER_SEC);
   json_builder_set_member_name (b, "storage");
-  json_builder_add_string_value (b, dvr_storage_get_root (daemon->storage));
+  json_builder_add_string_value (b, daemon->volume->path);
+  dvr_daemon_drive_build_status (daemon, b);
   json_builder_set_member_name (b, "clock_source");
   json_builder_add_string_value (b, dvr_clock_source_to_string (daemon->clock_source));
 
@@ -640,6 +680,9 @@ control_handler (const gchar *command, JsonObject *request, gpointer user_data, 
   reply = dvr_daemon_events_control (daemon, command, request, &handled, error);
   if (handled)
     return reply;
+  reply = dvr_daemon_drive_control (daemon, command, request, &handled, error);
+  if (handled)
+    return reply;
   if (g_str_equal (command, "status"))
     return dvr_daemon_build_status (daemon);
   if (g_str_equal (command, "signal"))
@@ -654,7 +697,7 @@ control_handler (const gchar *command, JsonObject *request, gpointer user_data, 
   }
   g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_UNKNOWN_COMMAND,
       "unknown command \"%s\" (known: status, signal, version, event-start, event-stop, "
-      "event-mark, event-create, event-set, events, event, audit-verify)", command);
+      "event-mark, event-create, event-set, events, event, audit-verify, eject, drive)", command);
   return NULL;
 }
 
@@ -672,9 +715,7 @@ DvrDaemon *
 dvr_daemon_new (DvrConfig *config, GError **error)
 {
   g_autoptr (DvrDaemon) daemon = g_new0 (DvrDaemon, 1);
-  g_autofree gchar *catalog_path = NULL;
   g_autofree gchar *socket_folder = NULL;
-  gint64 max_file_run;
 
   daemon->config = config;
   daemon->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_free);
@@ -695,34 +736,15 @@ dvr_daemon_new (DvrConfig *config, GError **error)
     daemon->signals = dvr_signals_new ((const gchar *const *) names->pdata);
   }
 
-  daemon->storage = dvr_storage_new (config->storage_root, error);
-  if (daemon->storage == NULL)
-    return NULL;
-  catalog_path = dvr_storage_get_catalog_path (daemon->storage);
-  daemon->catalog = dvr_catalog_open (catalog_path, FALSE, error);
-  if (daemon->catalog == NULL)
-    return NULL;
-  daemon->checkpoint_catalog = dvr_catalog_open (catalog_path, FALSE, error);
-  if (daemon->checkpoint_catalog == NULL)
-    return NULL;
-  dvr_storage_set_after_finalize (daemon->storage, checkpoint_after_finalize, daemon);
-
-  /* File names carry the run id; taking it above every run id on the drive
-   * as well as in the catalog means no name is ever reused, even if the
-   * catalog was lost. */
-  max_file_run = dvr_storage_scan_max_run_id (daemon->storage, error);
-  if (max_file_run < 0)
-    return NULL;
-  daemon->run_id = dvr_catalog_begin_run (daemon->catalog, max_file_run,
-      dvr_utc_now_ns (), daemon->clock_source, error);
-  if (daemon->run_id == 0)
+  /* The drive, or the fallback: storage, catalog, run id. */
+  if (!dvr_daemon_drive_init (daemon, error))
     return NULL;
 
   for (guint i = 0; i < config->cameras->len; i++) {
     const DvrCameraConfig *cam = g_ptr_array_index (config->cameras, i);
     DvrCamera *camera = g_new0 (DvrCamera, 1);
     DvrPipelineOptions options = {
-      .storage_root = dvr_storage_get_root (daemon->storage),
+      .storage_root = daemon->volume->root,
       .segment_ns = config->segment_ns,
       .stall_timeout_ns = config->stall_timeout_ns,
       .backoff_min_ns = config->restart_backoff_min_ns,
@@ -732,12 +754,9 @@ dvr_daemon_new (DvrConfig *config, GError **error)
       .unit_id = config->unit_id,
       .speed_units = config->speed_units,
     };
-    if (!dvr_catalog_ensure_camera (daemon->catalog, cam->name, cam->source, error)) {
-      g_free (camera);
-      return NULL;
-    }
     camera->daemon = daemon;
     camera->config = cam;
+    camera->last_durable_utc_ns = -1;
     camera->pipeline = dvr_pipeline_new (cam, &options);
     g_signal_connect (camera->pipeline, "segment-closed", G_CALLBACK (on_segment_closed), camera);
     g_signal_connect (camera->pipeline, "recording", G_CALLBACK (on_recording), camera);
@@ -759,7 +778,7 @@ dvr_daemon_new (DvrConfig *config, GError **error)
     return NULL;
 
   g_message ("run %" G_GINT64_FORMAT " on %s, %u cameras, clock %s",
-      daemon->run_id, dvr_storage_get_root (daemon->storage), daemon->cameras->len,
+      daemon->run_id, daemon->volume->path, daemon->cameras->len,
       dvr_clock_source_to_string (daemon->clock_source));
   return g_steal_pointer (&daemon);
 }
@@ -767,9 +786,10 @@ dvr_daemon_new (DvrConfig *config, GError **error)
 void
 dvr_daemon_start (DvrDaemon *daemon)
 {
-  ensure_day_folders_cb (daemon);
+  dvr_daemon_ensure_day_folders (daemon);
   daemon->day_folder_source = g_timeout_add_seconds (DAY_FOLDER_INTERVAL_S,
-      ensure_day_folders_cb, daemon);
+      dvr_daemon_ensure_day_folders, daemon);
+  dvr_daemon_drive_start (daemon);
   /* Tracks start with every signal's state, before the first frame. */
   daemon_push_signals (daemon);
   daemon_push_gps (daemon, &daemon->last_fix);
@@ -814,6 +834,7 @@ dvr_daemon_stop (DvrDaemon *daemon, GSourceFunc done, gpointer user_data)
    * a running event's post-event window. */
   dvr_daemon_events_stop (daemon);
   dvr_daemon_power_stop (daemon);
+  dvr_daemon_drive_stop (daemon);
   daemon->stop_deadline_source = g_timeout_add (STOP_DEADLINE_MS, stop_deadline_cb, daemon);
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
@@ -866,10 +887,8 @@ dvr_daemon_free (DvrDaemon *daemon)
   g_clear_pointer (&daemon->control, dvr_control_free);
   g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
   g_clear_pointer (&daemon->signals, dvr_signals_free);
-  /* Joins the storage thread before the catalog it checkpoints goes. */
-  g_clear_pointer (&daemon->storage, dvr_storage_free);
-  g_clear_pointer (&daemon->checkpoint_catalog, dvr_catalog_free);
-  g_clear_pointer (&daemon->catalog, dvr_catalog_free);
+  /* The volume: joins its storage thread, closes its catalogs. */
+  dvr_daemon_drive_free (daemon);
   g_clear_pointer (&daemon->config, dvr_config_free);
   g_free (daemon);
 }

@@ -64,7 +64,16 @@ DvrDriveIdentity *dvr_drive_identity_load (const gchar *root, GError **error);
 
 /* TRUE when @path is the root of a mounted filesystem (its device differs
  * from its parent's, or it is "/"), so that a bare mount point is never
- * taken for the drive. */
+ * taken for the drive.  FALSE with @error set (IO) when @path or its
+ * parent cannot be stat()ed or @path is not a folder.
+ *
+ * Only st_dev is compared, on purpose: /proc/self/mountinfo is not read.
+ * dvrd.service's ReadWritePaths= bind-mounts the drive's mount point onto
+ * itself inside the service's mount namespace, so there the bare folder
+ * is listed in mountinfo as a mount point although no drive is mounted.
+ * A bind mount of a folder of the parent's own filesystem is therefore
+ * not a mount point here, which is what a drive is never.  A btrfs
+ * subvolume has a device number of its own and counts. */
 gboolean dvr_drive_is_mount_point (const gchar *path, GError **error);
 
 /* Makes @root usable as this unit's volume, for dvrd:
@@ -73,13 +82,23 @@ gboolean dvr_drive_is_mount_point (const gchar *path, GError **error);
  * - no identity: if the folder is empty (lost+found aside) it is
  *   initialised (identity, key pair; files written, synced, renamed into
  *   place); otherwise UNRECOGNISED, and nothing is written;
- * - ours: the key pair is made if it is missing.
+ * - ours: the key pair is made if it is missing (both files; one alone,
+ *   or a pair that does not match the identity's public-key, is INVALID:
+ *   replacing it would change the key earlier exports were signed with).
+ * Without @require_mount a missing @root is created (it is empty).
  * Returns the identity. */
 DvrDriveIdentity *dvr_drive_open (const gchar *root,
                                   const gchar *unit_id,
                                   DvrDriveRole role,
                                   gboolean require_mount,
                                   GError **error);
+
+/* As dvr_drive_open() for a fixed (not removable) storage folder: one
+ * without an identity is initialised even if it holds files; another
+ * unit's is still refused. */
+DvrDriveIdentity *dvr_drive_adopt (const gchar *root,
+                                   const gchar *unit_id,
+                                   GError **error);
 
 /* Keys: raw libsodium keys in and out of the PEM files on a drive. */
 gboolean dvr_drive_load_public_key (const gchar *root,

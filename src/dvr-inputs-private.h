@@ -66,7 +66,8 @@ struct _DvrInputSignal {
   gboolean value;           /* the value last reported (off until one is) */
   guint64 events;           /* changes reported */
   DvrDebounce debounce;     /* evdev, gpio, serial */
-  DvrPressDetector press;   /* button = true */
+  gboolean presses;         /* the event button, or [storage] eject-button */
+  DvrPressDetector press;   /* presses */
   DvrHysteresis hysteresis; /* speed */
   DvrPeak peak;             /* accel */
 };

@@ -114,7 +114,7 @@ inputs_schedule (DvrInputs *inputs)
 
     if (is_physical (signal) && signal->known)
       deadline = earlier_deadline (deadline, dvr_debounce_get_next_deadline (&signal->debounce));
-    if (signal->config->button)
+    if (signal->presses)
       deadline = earlier_deadline (deadline, dvr_press_get_next_deadline (&signal->press));
     if (signal->config->source == DVR_SIGNAL_SOURCE_ACCEL)
       deadline = earlier_deadline (deadline, dvr_peak_get_next_deadline (&signal->peak));
@@ -152,7 +152,7 @@ signal_report (DvrInputSignal *signal, gboolean value, gint64 now_ns)
   if (inputs->changed != NULL)
     inputs->changed (signal->config->name, value, now_ns, source_name (signal->config->source),
                      inputs->user_data);
-  if (signal->config->button)
+  if (signal->presses)
     signal_report_press (signal, dvr_press_update (&signal->press, value, now_ns), now_ns);
 }
 
@@ -167,7 +167,7 @@ signal_tick (DvrInputSignal *signal, gint64 now_ns)
   if (is_physical (signal) && signal->known &&
       dvr_debounce_tick (&signal->debounce, now_ns, &value))
     signal_report (signal, value, now_ns);
-  if (signal->config->button)
+  if (signal->presses)
     signal_report_press (signal, dvr_press_tick (&signal->press, now_ns), now_ns);
   if (signal->config->source == DVR_SIGNAL_SOURCE_ACCEL &&
       dvr_peak_tick (&signal->peak, now_ns, &value))
@@ -302,7 +302,7 @@ device_set_failed (DvrInputDevice *device, const GError *error, const gchar *whe
   for (guint i = 0; i < device->signals->len; i++) {
     DvrInputSignal *signal = g_ptr_array_index (device->signals, i);
     signal->known = FALSE;
-    if (signal->config->button)
+    if (signal->presses)
       dvr_press_init (&signal->press, signal->config->long_press_ns);
   }
   inputs_retry_start (device->inputs);
@@ -456,7 +456,9 @@ dvr_inputs_new (const DvrConfig *config,
     signal->config = signal_config;
     g_ptr_array_add (inputs->signals, signal);
     signal->device = inputs_add_device (inputs, signal);
-    if (signal_config->button)
+    signal->presses = signal_config->button ||
+        g_strcmp0 (signal_config->name, config->eject_signal) == 0;
+    if (signal->presses)
       dvr_press_init (&signal->press, signal_config->long_press_ns);
     if (signal_config->source == DVR_SIGNAL_SOURCE_SPEED) {
       dvr_hysteresis_init (&signal->hysteresis, signal_config->threshold,

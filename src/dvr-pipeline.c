@@ -1324,6 +1324,17 @@ stop_timeout_cb (gpointer user_data)
 }
 
 void
+dvr_pipeline_set_storage_root (DvrPipeline *self, const gchar *storage_root)
+{
+  g_return_if_fail (DVR_IS_PIPELINE (self));
+  g_return_if_fail (self->state == DVR_PIPELINE_STATE_STOPPED);
+
+  g_free (self->storage_root);
+  self->storage_root = g_strdup (storage_root);
+  self->options.storage_root = self->storage_root;
+}
+
+void
 dvr_pipeline_stop (DvrPipeline *self)
 {
   g_return_if_fail (DVR_IS_PIPELINE (self));

@@ -82,6 +82,9 @@ void dvr_pipeline_start (DvrPipeline *self);
  * source is forced after a few seconds (the open segment is then closed as
  * partial). */
 void dvr_pipeline_stop (DvrPipeline *self);
+/* Where the next segments go (the daemon changing drives).  Only while
+ * STOPPED: the streaming threads read it without a lock. */
+void dvr_pipeline_set_storage_root (DvrPipeline *self, const gchar *storage_root);
 
 const gchar *dvr_pipeline_get_name (DvrPipeline *self);
 DvrPipelineState dvr_pipeline_get_state (DvrPipeline *self);

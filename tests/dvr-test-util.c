@@ -7,6 +7,7 @@
 #include "dvr-test-util.h"
 
 #include <gst/gst.h>
+#include <gst/app/app.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -664,4 +665,59 @@ dvr_test_daemon_start_with_env (const gchar *folder, const gchar *config_text,
         log ? log : "");
   }
   return NULL;
+}
+
+/* ---- clips ---- */
+
+void
+dvr_test_make_mjpeg_clip (const gchar *path, guint width, guint height, guint fps,
+                          guint quality, guint unique, guint seconds)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *encode_text = g_strdup_printf (
+      "videotestsrc pattern=snow num-buffers=%u ! "
+      "video/x-raw,width=%u,height=%u,framerate=%u/1 ! jpegenc quality=%u ! "
+      "appsink name=sink sync=false", unique, width, height, fps,
+      quality);
+  g_autofree gchar *mux_text = g_strdup_printf (
+      "appsrc name=source format=time block=true max-bytes=%u "
+      "caps=image/jpeg,width=%u,height=%u,framerate=%u/1 ! "
+      "matroskamux ! filesink location=\"%s\"", 16 * 1024 * 1024, width, height,
+      fps, path);
+  g_autoptr (GstElement) encode = gst_parse_launch (encode_text, &error);
+  g_autoptr (GstElement) mux = NULL;
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstElement) source = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) msg = NULL;
+  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  GstSample *sample;
+  GstClockTime duration = gst_util_uint64_scale_int (GST_SECOND, 1, (gint) fps);
+
+  g_assert_no_error (error);
+  sink = gst_bin_get_by_name (GST_BIN (encode), "sink");
+  gst_element_set_state (encode, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink))) != NULL) {
+    g_ptr_array_add (frames, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (encode, GST_STATE_NULL);
+  g_assert_cmpuint (frames->len, ==, unique);
+
+  mux = gst_parse_launch (mux_text, &error);
+  g_assert_no_error (error);
+  source = gst_bin_get_by_name (GST_BIN (mux), "source");
+  gst_element_set_state (mux, GST_STATE_PLAYING);
+  for (guint i = 0; i < seconds * fps; i++) {
+    GstBuffer *buf = gst_buffer_copy (g_ptr_array_index (frames, i % frames->len));
+    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = gst_util_uint64_scale_int (GST_SECOND, (gint) i, (gint) fps);
+    GST_BUFFER_DURATION (buf) = duration;
+    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (source), buf), ==, GST_FLOW_OK);
+  }
+  g_assert_cmpint (gst_app_src_end_of_stream (GST_APP_SRC (source)), ==, GST_FLOW_OK);
+  bus = gst_element_get_bus (mux);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  gst_element_set_state (mux, GST_STATE_NULL);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
 }

@@ -32,6 +32,12 @@ gchar *dvr_test_sha256_file (const gchar *path, GError **error);
 gchar *dvr_test_mkdtemp (void);
 void dvr_test_rmtree (const gchar *path);
 
+/* A Matroska clip of JPEG noise for replay cameras that pass MJPEG
+ * through: @unique frames (which do not compress), repeated for @seconds
+ * at @fps.  Fast writing for little CPU. */
+void dvr_test_make_mjpeg_clip (const gchar *path, guint width, guint height, guint fps,
+                               guint quality, guint unique, guint seconds);
+
 /* Makes an H.264 Matroska clip of @seconds at @fps for replay cameras. */
 gboolean dvr_test_make_clip (const gchar *path, guint width, guint height,
                              guint fps, guint seconds, GError **error);

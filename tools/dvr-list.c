@@ -12,12 +12,15 @@
 
 #include <json-glib/json-glib.h>
 #include <locale.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dvr-catalog.h"
+#include "dvr-drive.h"
 #include "dvr-storage.h"
+#include "dvr-tool-util.h"
 #include "dvr-utils.h"
 
 static gchar *
@@ -66,8 +69,25 @@ add_segment_json (JsonBuilder *b, const DvrSegment *s)
   json_builder_end_object (b);
 }
 
+/* "unit_id" and "drive_uuid", null for a drive without an identity. */
 static void
-print_json (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
+add_identity_json (JsonBuilder *b, const DvrDriveIdentity *identity)
+{
+  json_builder_set_member_name (b, "unit_id");
+  if (identity != NULL)
+    json_builder_add_string_value (b, identity->unit_id);
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "drive_uuid");
+  if (identity != NULL)
+    json_builder_add_string_value (b, identity->drive_uuid);
+  else
+    json_builder_add_null_value (b);
+}
+
+static void
+print_json (const gchar *root, const DvrDriveIdentity *identity, GPtrArray *segments,
+    GPtrArray *gaps)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -77,6 +97,7 @@ print_json (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "storage");
   json_builder_add_string_value (b, root);
+  add_identity_json (b, identity);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; i < segments->len; i++)
@@ -115,7 +136,18 @@ print_json (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
 }
 
 static void
-print_text (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
+print_identity (const DvrDriveIdentity *identity)
+{
+  if (identity != NULL)
+    g_print ("Unit %s, drive %s\n", identity->unit_id, identity->drive_uuid);
+  else
+    g_print ("No identity (%s): a drive recorded before identity files\n",
+        DVR_DRIVE_IDENTITY_NAME);
+}
+
+static void
+print_text (const gchar *root, const DvrDriveIdentity *identity, GPtrArray *segments,
+    GPtrArray *gaps)
 {
   const gchar *camera = NULL;
   const gchar *example = NULL;
@@ -123,6 +155,7 @@ print_text (const gchar *root, GPtrArray *segments, GPtrArray *gaps)
   guint64 frames = 0, bytes = 0;
   gint64 duration = 0;
 
+  print_identity (identity);
   g_print ("Storage %s: %u segment%s\n", root, segments->len, segments->len == 1 ? "" : "s");
   for (guint i = 0; i <= segments->len; i++) {
     DvrSegment *s = i < segments->len ? g_ptr_array_index (segments, i) : NULL;
@@ -232,10 +265,77 @@ event_shown (const DvrEvent *event, const gchar *camera)
   return camera == NULL || event_find_window (event, camera) != NULL;
 }
 
-/* @segments: each event's evidence (element-type DvrSegment), by camera
- * then start, in the order of @events. */
+/* What --events shows of one event, beyond the catalog's DvrEvent. */
+typedef struct {
+  DvrEvent *event;        /* borrowed */
+  GPtrArray *evidence;    /* DvrSegment, by camera then start */
+  DvrGpsFix first_fix;    /* the first and last fix with a position inside the */
+  DvrGpsFix last_fix;     /* event; mode 0 when there is none */
+  GPtrArray *exports;     /* DvrExport (borrowed): made for it, or holding it whole */
+  const DvrExport *covering; /* the first export that holds it whole, or NULL */
+} EventInfo;
+
 static void
-print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
+event_info_free (EventInfo *info)
+{
+  g_clear_pointer (&info->evidence, g_ptr_array_unref);
+  g_clear_pointer (&info->exports, g_ptr_array_unref);
+  g_free (info);
+}
+
+static void
+add_nullable_local_time (JsonBuilder *b, const gchar *name, gint64 utc_ns)
+{
+  g_autofree gchar *text = utc_ns >= 0 ? dvr_tool_format_local (utc_ns) : NULL;
+
+  add_nullable_string (b, name, text);
+}
+
+/* "52.123457N 4.123457E at 2026-11-28T22:30:01.000Z", or "no fix". */
+static gchar *
+fix_to_text (const DvrGpsFix *fix)
+{
+  g_autofree gchar *time = NULL;
+
+  if (!dvr_track_position_known (fix))
+    return g_strdup ("no fix");
+  time = dvr_utc_format_iso8601 (fix->time_ns != G_MININT64 ? fix->time_ns :
+      fix->received_utc_ns);
+  return g_strdup_printf ("%.6f%c %.6f%c at %s", fabs (fix->lat), fix->lat < 0 ? 'S' : 'N',
+      fabs (fix->lon), fix->lon < 0 ? 'W' : 'E', time);
+}
+
+static void
+add_fix_json (JsonBuilder *b, const gchar *name, const DvrGpsFix *fix)
+{
+  json_builder_set_member_name (b, name);
+  if (!dvr_track_position_known (fix)) {
+    json_builder_add_null_value (b);
+    return;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "lat");
+  json_builder_add_double_value (b, fix->lat);
+  json_builder_set_member_name (b, "lon");
+  json_builder_add_double_value (b, fix->lon);
+  json_builder_set_member_name (b, "mode");
+  json_builder_add_int_value (b, fix->mode);
+  add_nullable_time (b, "time", fix->time_ns != G_MININT64 ? fix->time_ns : -1);
+  add_nullable_time (b, "received", fix->received_utc_ns);
+  json_builder_end_object (b);
+}
+
+static gchar *
+duration_text (const DvrEvent *event)
+{
+  if (event->end_utc_ns < 0)
+    return g_strdup ("-");
+  return g_strdup_printf ("%.1f s", (double) (event->end_utc_ns - event->start_utc_ns) /
+      DVR_NSEC_PER_SEC);
+}
+
+static void
+print_events_json (const gchar *root, const DvrDriveIdentity *identity, GPtrArray *infos,
     const gchar *camera)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -243,11 +343,12 @@ print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "storage");
   json_builder_add_string_value (b, root);
+  add_identity_json (b, identity);
   json_builder_set_member_name (b, "events");
   json_builder_begin_array (b);
-  for (guint i = 0; i < events->len; i++) {
-    DvrEvent *event = g_ptr_array_index (events, i);
-    GPtrArray *evidence = g_ptr_array_index (segments, i);
+  for (guint i = 0; i < infos->len; i++) {
+    EventInfo *info = g_ptr_array_index (infos, i);
+    DvrEvent *event = info->event;
 
     if (!event_shown (event, camera))
       continue;
@@ -262,6 +363,8 @@ print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
     json_builder_add_string_value (b, event_state (event));
     add_nullable_time (b, "start", event->start_utc_ns);
     add_nullable_time (b, "end", event->end_utc_ns);
+    add_nullable_local_time (b, "start_local", event->start_utc_ns);
+    add_nullable_local_time (b, "end_local", event->end_utc_ns);
     json_builder_set_member_name (b, "start_utc_ns");
     json_builder_add_int_value (b, event->start_utc_ns);
     json_builder_set_member_name (b, "end_utc_ns");
@@ -269,11 +372,36 @@ print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
       json_builder_add_int_value (b, event->end_utc_ns);
     else
       json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "duration_s");
+    if (event->end_utc_ns >= 0)
+      json_builder_add_double_value (b, (double) (event->end_utc_ns - event->start_utc_ns) /
+          DVR_NSEC_PER_SEC);
+    else
+      json_builder_add_null_value (b);
     add_nullable_string (b, "reason", event->reason);
     add_nullable_string (b, "stop_reason", event->stop_reason);
     add_nullable_string (b, "category", event->category);
     add_nullable_string (b, "case", event->case_number);
     add_nullable_string (b, "notes", event->notes);
+    add_fix_json (b, "gps_start", &info->first_fix);
+    add_fix_json (b, "gps_end", &info->last_fix);
+    json_builder_set_member_name (b, "exported");
+    json_builder_add_boolean_value (b, info->covering != NULL);
+    json_builder_set_member_name (b, "exports");
+    json_builder_begin_array (b);
+    for (guint x = 0; x < info->exports->len; x++) {
+      const DvrExport *export = g_ptr_array_index (info->exports, x);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "id");
+      json_builder_add_int_value (b, export->id);
+      add_nullable_time (b, "created", export->created_utc_ns);
+      add_nullable_time (b, "recorded", export->utc_ns);
+      add_nullable_string (b, "destination", export->destination);
+      json_builder_set_member_name (b, "whole");
+      json_builder_add_boolean_value (b, dvr_export_covers_event (export, event));
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
     json_builder_set_member_name (b, "cameras");
     json_builder_begin_array (b);
     for (guint w = 0; w < event->windows->len; w++) {
@@ -291,8 +419,8 @@ print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
       json_builder_add_int_value (b, (gint64) window->bytes);
       json_builder_set_member_name (b, "files");
       json_builder_begin_array (b);
-      for (guint k = 0; k < evidence->len; k++) {
-        DvrSegment *segment = g_ptr_array_index (evidence, k);
+      for (guint k = 0; k < info->evidence->len; k++) {
+        DvrSegment *segment = g_ptr_array_index (info->evidence, k);
         if (g_strcmp0 (segment->camera, window->camera) == 0)
           add_segment_json (b, segment);
       }
@@ -319,37 +447,70 @@ print_events_json (const gchar *root, GPtrArray *events, GPtrArray *segments,
   builder_print (b);
 }
 
+static gchar *
+exported_text (const EventInfo *info)
+{
+  const DvrExport *export = info->covering;
+  g_autofree gchar *created = NULL;
+
+  if (export == NULL) {
+    if (info->exports->len == 0)
+      return g_strdup ("no");
+    export = g_ptr_array_index (info->exports, info->exports->len - 1);
+    return g_strdup_printf ("no (export %" G_GINT64_FORMAT " to %s holds only part of it)",
+        export->id, export->destination);
+  }
+  created = dvr_utc_format_iso8601 (export->created_utc_ns);
+  return g_strdup_printf ("yes, %s (export %" G_GINT64_FORMAT " to %s)", created, export->id,
+      export->destination);
+}
+
 static void
-print_events_text (const gchar *root, GPtrArray *events, GPtrArray *segments,
+print_events_text (const gchar *root, const DvrDriveIdentity *identity, GPtrArray *infos,
     const gchar *camera)
 {
   guint shown = 0;
 
-  for (guint i = 0; i < events->len; i++)
-    shown += event_shown (g_ptr_array_index (events, i), camera) ? 1 : 0;
+  print_identity (identity);
+  for (guint i = 0; i < infos->len; i++)
+    shown += event_shown (((EventInfo *) infos->pdata[i])->event, camera) ? 1 : 0;
   g_print ("Storage %s: %u event%s\n", root, shown, shown == 1 ? "" : "s");
-  for (guint i = 0; i < events->len; i++) {
-    DvrEvent *event = g_ptr_array_index (events, i);
-    GPtrArray *evidence = g_ptr_array_index (segments, i);
+  for (guint i = 0; i < infos->len; i++) {
+    EventInfo *info = g_ptr_array_index (infos, i);
+    DvrEvent *event = info->event;
     g_autofree gchar *start = dvr_utc_format_iso8601 (event->start_utc_ns);
+    g_autofree gchar *start_local = dvr_tool_format_local (event->start_utc_ns);
+    g_autofree gchar *duration = duration_text (event);
+    g_autofree gchar *gps_start = fix_to_text (&info->first_fix);
+    g_autofree gchar *gps_end = fix_to_text (&info->last_fix);
+    g_autofree gchar *exported = exported_text (info);
+    g_autoptr (GString) names = g_string_new (NULL);
 
     if (!event_shown (event, camera))
       continue;
+    for (guint w = 0; w < event->windows->len; w++)
+      g_string_append_printf (names, "%s%s", w > 0 ? ", " : "",
+          ((DvrEventWindow *) event->windows->pdata[w])->camera);
     g_print ("\nEvent %" G_GINT64_FORMAT "  %s  %s\n", event->id,
         dvr_event_kind_to_string (event->kind), event_state (event));
-    g_print ("  %-12s %s\n", "start (UTC)", start);
+    g_print ("  %-12s %s  (local %s)\n", "start (UTC)", start, start_local);
     if (event->end_utc_ns >= 0) {
       g_autofree gchar *end = dvr_utc_format_iso8601 (event->end_utc_ns);
-      g_print ("  %-12s %s  (%.1f s)\n", "end (UTC)", end,
-          (double) (event->end_utc_ns - event->start_utc_ns) / DVR_NSEC_PER_SEC);
+      g_autofree gchar *end_local = dvr_tool_format_local (event->end_utc_ns);
+      g_print ("  %-12s %s  (local %s)\n", "end (UTC)", end, end_local);
     } else {
       g_print ("  %-12s %s\n", "end (UTC)", "- (running when the drive was last written)");
     }
+    g_print ("  %-12s %s\n", "duration", duration);
+    g_print ("  %-12s %s\n", "cameras", names->len > 0 ? names->str : "-");
     g_print ("  %-12s %s\n", "reason", event->reason != NULL ? event->reason : "-");
     g_print ("  %-12s %s\n", "stop reason", event->stop_reason != NULL ? event->stop_reason : "-");
     g_print ("  %-12s %s\n", "category", event->category != NULL ? event->category : "-");
     g_print ("  %-12s %s\n", "case", event->case_number != NULL ? event->case_number : "-");
     g_print ("  %-12s %s\n", "notes", event->notes != NULL ? event->notes : "-");
+    g_print ("  %-12s %s\n", "GPS at start", gps_start);
+    g_print ("  %-12s %s\n", "GPS at end", gps_end);
+    g_print ("  %-12s %s\n", "exported", exported);
     g_print ("  triggers\n");
     for (guint t = 0; t < event->triggers->len; t++) {
       DvrEventTrigger *trigger = g_ptr_array_index (event->triggers, t);
@@ -368,8 +529,8 @@ print_events_text (const gchar *root, GPtrArray *events, GPtrArray *segments,
         continue;
       g_print ("  camera %s: window %s .. %s, %u segment%s, %s\n", window->camera, from, to,
           window->n_segments, window->n_segments == 1 ? "" : "s", size);
-      for (guint k = 0; k < evidence->len; k++) {
-        DvrSegment *s = g_ptr_array_index (evidence, k);
+      for (guint k = 0; k < info->evidence->len; k++) {
+        DvrSegment *s = g_ptr_array_index (info->evidence, k);
         g_autofree gchar *segment_start = NULL;
 
         if (g_strcmp0 (s->camera, window->camera) != 0)
@@ -383,15 +544,54 @@ print_events_text (const gchar *root, GPtrArray *events, GPtrArray *segments,
   }
 }
 
+/* The first and last fix with a position inside the event. */
+static gboolean
+event_fixes (DvrCatalog *catalog, EventInfo *info, GError **error)
+{
+  const DvrEvent *event = info->event;
+  g_autoptr (GArray) fixes = dvr_catalog_list_gps_fixes (catalog, event->start_utc_ns,
+      event->end_utc_ns >= 0 ? event->end_utc_ns + 1 : G_MAXINT64, error);
+
+  dvr_gps_fix_init (&info->first_fix);
+  dvr_gps_fix_init (&info->last_fix);
+  if (fixes == NULL)
+    return FALSE;
+  for (guint i = 0; i < fixes->len; i++) {
+    const DvrGpsFix *fix = &g_array_index (fixes, DvrGpsFix, i);
+    if (!dvr_track_position_known (fix))
+      continue;
+    if (!dvr_track_position_known (&info->first_fix))
+      info->first_fix = *fix;
+    info->last_fix = *fix;
+  }
+  return TRUE;
+}
+
+/* ROOT's identity; NULL when it has none (said on stdout) or it cannot be
+ * read (said on stderr: the listing goes on). */
+static DvrDriveIdentity *
+load_identity (const gchar *root)
+{
+  g_autoptr (GError) error = NULL;
+  DvrDriveIdentity *identity = dvr_drive_identity_load (root, &error);
+
+  if (identity == NULL && !g_error_matches (error, DVR_DRIVE_ERROR, DVR_DRIVE_ERROR_NO_IDENTITY))
+    g_printerr ("dvr-list: %s\n", error->message);
+  return identity;
+}
+
 /* Returns the exit status. */
 static int
 list_events (DvrCatalog *catalog, const gchar *root, const gchar *camera, gboolean json)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) events = NULL;
-  g_autoptr (GPtrArray) segments = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_ptr_array_unref);
+  g_autoptr (GPtrArray) exports = NULL;
+  g_autoptr (DvrDriveIdentity) identity = NULL;
+  g_autoptr (GPtrArray) infos = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) event_info_free);
 
+  identity = load_identity (root);
   /* A catalog from before events is read as it is: it has none. */
   if (dvr_catalog_get_schema_version (catalog) < 3) {
     g_printerr ("dvr-list: %s: the catalog is schema %d, from a dvrd before events\n", root,
@@ -400,23 +600,37 @@ list_events (DvrCatalog *catalog, const gchar *root, const gchar *camera, gboole
   } else {
     events = dvr_catalog_list_events (catalog, G_MININT64, G_MAXINT64, &error);
   }
-  for (guint i = 0; events != NULL && i < events->len; i++) {
-    DvrEvent *event = g_ptr_array_index (events, i);
-    GPtrArray *evidence = dvr_catalog_list_event_segments (catalog, event->id, &error);
-    if (evidence == NULL) {
-      g_prefix_error (&error, "event %" G_GINT64_FORMAT ": ", event->id);
+  if (events != NULL)
+    exports = dvr_catalog_list_exports (catalog, &error);
+  for (guint i = 0; exports != NULL && i < events->len; i++) {
+    EventInfo *info = g_new0 (EventInfo, 1);
+
+    info->event = g_ptr_array_index (events, i);
+    info->exports = g_ptr_array_new ();
+    g_ptr_array_add (infos, info);
+    info->evidence = dvr_catalog_list_event_segments (catalog, info->event->id, &error);
+    if (info->evidence == NULL || !event_fixes (catalog, info, &error)) {
+      g_prefix_error (&error, "event %" G_GINT64_FORMAT ": ", info->event->id);
       break;
     }
-    g_ptr_array_add (segments, evidence);
+    for (guint x = 0; x < exports->len; x++) {
+      const DvrExport *export = g_ptr_array_index (exports, x);
+      gboolean whole = dvr_export_covers_event (export, info->event);
+
+      if (whole && info->covering == NULL)
+        info->covering = export;
+      if (whole || export->event_id == info->event->id)
+        g_ptr_array_add (info->exports, (gpointer) export);
+    }
   }
   if (error != NULL) {
     g_printerr ("dvr-list: %s\n", error->message);
     return 1;
   }
   if (json)
-    print_events_json (root, events, segments, camera);
+    print_events_json (root, identity, infos, camera);
   else
-    print_events_text (root, events, segments, camera);
+    print_events_text (root, identity, infos, camera);
   return 0;
 }
 
@@ -489,6 +703,7 @@ main (int argc, char **argv)
   g_autoptr (DvrCatalog) catalog = NULL;
   g_autoptr (GPtrArray) segments = NULL;
   g_autoptr (GPtrArray) gaps = NULL;
+  g_autoptr (DvrDriveIdentity) identity = NULL;
   g_autofree gchar *root = NULL;
   g_autofree gchar *catalog_path = NULL;
   const GOptionEntry entries[] = {
@@ -538,9 +753,10 @@ main (int argc, char **argv)
     g_printerr ("dvr-list: %s\n", error->message);
     return 1;
   }
+  identity = load_identity (root);
   if (json)
-    print_json (root, segments, gaps);
+    print_json (root, identity, segments, gaps);
   else
-    print_text (root, segments, gaps);
+    print_text (root, identity, segments, gaps);
   return 0;
 }

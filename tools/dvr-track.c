@@ -34,13 +34,10 @@
 #include "dvr-catalog.h"
 #include "dvr-gps-fix.h"
 #include "dvr-storage.h"
+#include "dvr-tool-util.h"
 #include "dvr-utils.h"
 
 #define SCHEMA "dvr-meta/1"
-
-/* A track is split where no report came for this long (dvrmeta's default
- * gps-timeout is 3 s), as well as where GPS was lost or had no fix. */
-#define STRETCH_GAP_NS (5 * DVR_NSEC_PER_SEC)
 
 /* Reading one file never takes this long; a demuxer that does is stuck. */
 #define FILE_TIMEOUT (600 * GST_SECOND)
@@ -60,14 +57,6 @@ typedef enum {
   COMMAND_SIGNALS,
 } Command;
 
-/* One GPS report as dvrd had it.  From the catalog, fix.received_utc_ns is
- * when dvrd read it; from files, the UTC of the frame whose JSON sample
- * first carried it (a frame or so later). */
-typedef struct {
-  DvrGpsFix fix;
-  gboolean lost;          /* files: a sample saying gps_lost; fix unused */
-} Report;
-
 typedef struct {
   gint64 utc_ns;
   gchar *name;
@@ -85,7 +74,7 @@ signal_row_free (SignalRow *row)
 
 /* What the inputs gave, before formatting. */
 typedef struct {
-  GArray *reports;        /* Report, by arrival */
+  GArray *reports;        /* DvrTrackReport, by arrival */
   GPtrArray *changes;     /* SignalRow, by time */
   GPtrArray *units;       /* unit ids seen in the files (gchar *) */
 } Input;
@@ -106,112 +95,7 @@ typedef struct {
 } Filter;
 
 /* ------------------------------------------------------------------ */
-/* Times */
-
-/* "YYYY-MM-DDTHH:MM:SS[.fraction]Z" to ns; FALSE if it is not one. */
-static gboolean
-scan_utc (const gchar *text, gint64 *out_ns)
-{
-  static const gchar pattern[] = "dddd-dd-ddTdd:dd:dd";
-  gint fields[6] = { 0, };
-  gint64 fraction_ns = 0;
-  const gchar *p = text;
-  g_autoptr (GDateTime) time = NULL;
-  guint field = 0;
-
-  for (guint i = 0; i < sizeof pattern - 1; i++, p++) {
-    if (pattern[i] == 'd' && !g_ascii_isdigit (*p))
-      return FALSE;
-    if (pattern[i] == 'd')
-      fields[field] = fields[field] * 10 + (*p - '0');
-    else if (*p != pattern[i] && !(pattern[i] == 'T' && *p == 't'))
-      return FALSE;
-    else
-      field++;
-  }
-  if (*p == '.') {
-    gint64 scale = DVR_NSEC_PER_SEC / 10;
-    if (!g_ascii_isdigit (*++p))
-      return FALSE;
-    for (; g_ascii_isdigit (*p); p++, scale /= 10)
-      fraction_ns += (*p - '0') * scale;
-  }
-  if ((*p != 'Z' && *p != 'z') || p[1] != '\0' || fields[5] > 59)
-    return FALSE;
-  time = g_date_time_new_utc (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5]);
-  if (time == NULL)
-    return FALSE;
-  *out_ns = g_date_time_to_unix (time) * DVR_NSEC_PER_SEC + fraction_ns;
-  return TRUE;
-}
-
-/* UTC only: a time without a zone would mean the workstation's, which is
- * not the vehicle's. */
-static gboolean
-parse_utc (const gchar *text, gint64 *out_ns, GError **error)
-{
-  if (scan_utc (text, out_ns))
-    return TRUE;
-  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-      "\"%s\" is not a UTC time like 2026-11-28T22:30:01Z or 2026-11-28T22:30:01.233Z", text);
-  return FALSE;
-}
-
-/* ------------------------------------------------------------------ */
-/* Output helpers */
-
-/* The shortest decimal that reads back as exactly @value. */
-static void
-append_double (GString *out, gdouble value)
-{
-  static const gchar *formats[] = { "%.15g", "%.16g", "%.17g" };
-  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-  for (guint i = 0; i < G_N_ELEMENTS (formats); i++) {
-    g_ascii_formatd (buf, sizeof buf, formats[i], value);
-    if (g_ascii_strtod (buf, NULL) == value)
-      break;
-  }
-  /* A negative zero written "-0" would read back as the integer 0. */
-  if (value == 0.0 && signbit (value))
-    g_strlcpy (buf, "-0.0", sizeof buf);
-  g_string_append (out, buf);
-}
-
-static void
-append_json_string (GString *out, const gchar *text)
-{
-  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
-
-  g_string_append_c (out, '"');
-  for (const gchar *p = valid; *p != '\0'; p++) {
-    guchar c = *p;
-    if (c == '"' || c == '\\')
-      g_string_append_printf (out, "\\%c", c);
-    else if (c < 0x20)
-      g_string_append_printf (out, "\\u%04x", c);
-    else
-      g_string_append_c (out, c);
-  }
-  g_string_append_c (out, '"');
-}
-
-static void
-append_json_time (GString *out, const gchar *key, gint64 ns)
-{
-  g_autofree gchar *iso = dvr_utc_format_iso8601 (ns);
-
-  g_string_append_printf (out, ",\"%s\":\"%s\",\"%s_ns\":%" G_GINT64_FORMAT, key, iso, key, ns);
-}
-
-static void
-append_json_double (GString *out, const gchar *key, gdouble value)
-{
-  if (!isfinite (value))
-    return;
-  g_string_append_printf (out, ",\"%s\":", key);
-  append_double (out, value);
-}
+/* Output helpers (the track's writers are in dvr-tool-util.c) */
 
 static void
 append_csv_field (GString *out, const gchar *text)
@@ -227,276 +111,6 @@ append_csv_field (GString *out, const gchar *text)
     g_string_append_c (out, *p);
   }
   g_string_append_c (out, '"');
-}
-
-static gboolean
-position_known (const DvrGpsFix *fix)
-{
-  return fix->mode >= DVR_GPS_MODE_2D && isfinite (fix->lat) && isfinite (fix->lon);
-}
-
-/* ------------------------------------------------------------------ */
-/* The track: reports to stretches of positions */
-
-/* Replaces the unknown fields of @later by those of @earlier (the same
- * epoch: gpsd reports an epoch once per sentence until it has learnt the
- * receiver's cycle, each report more complete). */
-static void
-fix_fill_from (DvrGpsFix *later, const DvrGpsFix *earlier)
-{
-  gdouble *const dst[] = { &later->alt_hae, &later->alt_msl, &later->speed, &later->track,
-                           &later->climb, &later->eph, &later->epv, &later->eps };
-  const gdouble src[] = { earlier->alt_hae, earlier->alt_msl, earlier->speed, earlier->track,
-                          earlier->climb, earlier->eph, earlier->epv, earlier->eps };
-
-  for (guint i = 0; i < G_N_ELEMENTS (dst); i++)
-    if (!isfinite (*dst[i]))
-      *dst[i] = src[i];
-  if (later->sats_used < 0)
-    later->sats_used = earlier->sats_used;
-  if (later->sats_visible < 0)
-    later->sats_visible = earlier->sats_visible;
-  later->received_utc_ns = earlier->received_utc_ns;
-  later->received_mono_ns = earlier->received_mono_ns;
-}
-
-/* How many of the latest points an epoch is looked for in. */
-#define EPOCH_LOOKBACK 4
-
-/* Positions in arrival order, one per receiver epoch, as GArrays of
- * DvrGpsFix: a new stretch begins after a report without a position, GPS
- * lost, or STRETCH_GAP_NS without a report. */
-static GPtrArray *
-build_stretches (GArray *reports)
-{
-  GPtrArray *stretches = g_ptr_array_new_with_free_func ((GDestroyNotify) g_array_unref);
-  GArray *current = NULL;
-  gint64 last_received = G_MININT64;
-
-  for (guint i = 0; i < reports->len; i++) {
-    const Report *report = &g_array_index (reports, Report, i);
-    const DvrGpsFix *fix = &report->fix;
-    DvrGpsFix *last;
-
-    if (report->lost || !position_known (fix)) {
-      current = NULL;
-      continue;
-    }
-    if (current != NULL && fix->received_utc_ns != G_MININT64 &&
-        last_received != G_MININT64 && fix->received_utc_ns - last_received > STRETCH_GAP_NS)
-      current = NULL;
-    last_received = fix->received_utc_ns;
-    if (current == NULL) {
-      current = g_array_new (FALSE, FALSE, sizeof (DvrGpsFix));
-      g_ptr_array_add (stretches, current);
-    }
-    /* The same epoch as a recent point: one point.  Not only the last one:
-     * from several cameras' tracks, reports of two epochs that gpsd sent
-     * milliseconds apart can arrive interleaved (each camera stamps the
-     * report on its own next frame), and merging only neighbours then
-     * wrote an epoch twice. */
-    last = NULL;
-    for (guint j = current->len; fix->time_ns != G_MININT64 && j > 0 &&
-         j + EPOCH_LOOKBACK > current->len; j--) {
-      DvrGpsFix *point = &g_array_index (current, DvrGpsFix, j - 1);
-      if (point->time_ns == fix->time_ns) {
-        last = point;
-        break;
-      }
-    }
-    if (last != NULL) {
-      DvrGpsFix merged = *fix;
-      fix_fill_from (&merged, last);
-      /* An earlier point keeps its place (and its receive time). */
-      if (last != &g_array_index (current, DvrGpsFix, current->len - 1))
-        merged.received_utc_ns = last->received_utc_ns;
-      *last = merged;
-    } else {
-      g_array_append_val (current, *fix);
-    }
-  }
-  return stretches;
-}
-
-static guint
-count_points (GPtrArray *stretches)
-{
-  guint n = 0;
-
-  for (guint i = 0; i < stretches->len; i++)
-    n += ((GArray *) g_ptr_array_index (stretches, i))->len;
-  return n;
-}
-
-/* ------------------------------------------------------------------ */
-/* GPX 1.1 */
-
-static void
-append_xml_text (GString *out, const gchar *text)
-{
-  g_autofree gchar *valid = g_utf8_make_valid (text, -1);
-  g_autofree gchar *escaped = g_markup_escape_text (valid, -1);
-
-  g_string_append (out, escaped);
-}
-
-/* GPX's <ele> is above mean sea level, as receivers and GPX writers use it.
- * GPX 1.1 has no speed or course: they go in Garmin's TrackPointExtension
- * v2 (gpxtpx:speed, m/s; gpxtpx:course, degrees true), which keeps the file
- * valid against the schemas.  GPX 1.0's <speed> and <course> in a 1.1
- * file would reach more readers (GPSBabel 1.8 reads those and ignores the
- * extension) but make the file invalid; the GeoJSON output has both as
- * properties. */
-static void
-write_gpx (GString *out, GPtrArray *stretches, const gchar *name, const gchar *description)
-{
-  g_string_append (out,
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-      "<gpx version=\"1.1\" creator=\"dvr-track " DVR_VERSION "\"\n"
-      "     xmlns=\"http://www.topografix.com/GPX/1/1\"\n"
-      "     xmlns:gpxtpx=\"http://www.garmin.com/xmlschemas/TrackPointExtension/v2\"\n"
-      "     xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"\n"
-      "     xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
-      "http://www.topografix.com/GPX/1/1/gpx.xsd "
-      "http://www.garmin.com/xmlschemas/TrackPointExtension/v2 "
-      "https://www8.garmin.com/xmlschemas/TrackPointExtensionv2.xsd\">\n"
-      "  <metadata>\n    <desc>");
-  append_xml_text (out, description);
-  g_string_append (out, "</desc>\n  </metadata>\n  <trk>\n");
-  if (name != NULL) {
-    g_string_append (out, "    <name>");
-    append_xml_text (out, name);
-    g_string_append (out, "</name>\n");
-  }
-  g_string_append (out, "    <src>dvrd</src>\n");
-  for (guint s = 0; s < stretches->len; s++) {
-    GArray *stretch = g_ptr_array_index (stretches, s);
-
-    g_string_append (out, "    <trkseg>\n");
-    for (guint i = 0; i < stretch->len; i++) {
-      const DvrGpsFix *fix = &g_array_index (stretch, DvrGpsFix, i);
-      gboolean speed = isfinite (fix->speed), course = isfinite (fix->track);
-
-      g_string_append (out, "      <trkpt lat=\"");
-      append_double (out, fix->lat);
-      g_string_append (out, "\" lon=\"");
-      append_double (out, fix->lon);
-      g_string_append (out, "\">");
-      if (isfinite (fix->alt_msl)) {
-        g_string_append (out, "<ele>");
-        append_double (out, fix->alt_msl);
-        g_string_append (out, "</ele>");
-      }
-      if (fix->time_ns != G_MININT64) {
-        g_autofree gchar *time = dvr_utc_format_iso8601 (fix->time_ns);
-        g_string_append_printf (out, "<time>%s</time>", time);
-      }
-      g_string_append_printf (out, "<fix>%s</fix>", fix->mode >= DVR_GPS_MODE_3D ? "3d" : "2d");
-      if (fix->sats_used >= 0)
-        g_string_append_printf (out, "<sat>%d</sat>", fix->sats_used);
-      if (speed || course) {
-        g_string_append (out, "<extensions><gpxtpx:TrackPointExtension>");
-        if (speed) {
-          g_string_append (out, "<gpxtpx:speed>");
-          append_double (out, fix->speed);
-          g_string_append (out, "</gpxtpx:speed>");
-        }
-        if (course) {
-          /* The schema's course is [0, 360). */
-          g_string_append (out, "<gpxtpx:course>");
-          append_double (out, fix->track >= 360.0 ? fmod (fix->track, 360.0) : fix->track);
-          g_string_append (out, "</gpxtpx:course>");
-        }
-        g_string_append (out, "</gpxtpx:TrackPointExtension></extensions>");
-      }
-      g_string_append (out, "</trkpt>\n");
-    }
-    g_string_append (out, "    </trkseg>\n");
-  }
-  g_string_append (out, "  </trk>\n</gpx>\n");
-}
-
-/* ------------------------------------------------------------------ */
-/* GeoJSON (RFC 7946) */
-
-static void
-append_position (GString *out, const DvrGpsFix *fix)
-{
-  g_string_append_c (out, '[');
-  append_double (out, fix->lon);
-  g_string_append_c (out, ',');
-  append_double (out, fix->lat);
-  g_string_append_c (out, ']');
-}
-
-/* One LineString feature per stretch of two or more positions, then one
- * Point feature per position with the report's fields as properties.
- * Positions are [lon, lat]: altitudes are properties, since RFC 7946's
- * third coordinate is above the ellipsoid and most tools take it for
- * mean sea level. */
-static void
-write_geojson (GString *out, GPtrArray *stretches, const gchar *description)
-{
-  gboolean first = TRUE;
-
-  g_string_append (out, "{\"type\":\"FeatureCollection\",\"description\":");
-  append_json_string (out, description);
-  g_string_append (out, ",\"features\":[");
-  for (guint s = 0; s < stretches->len; s++) {
-    GArray *stretch = g_ptr_array_index (stretches, s);
-    const DvrGpsFix *head = &g_array_index (stretch, DvrGpsFix, 0);
-    const DvrGpsFix *tail = &g_array_index (stretch, DvrGpsFix, stretch->len - 1);
-
-    if (stretch->len < 2)
-      continue;
-    g_string_append_printf (out, "%s\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"LineString\","
-        "\"coordinates\":[", first ? "" : ",");
-    first = FALSE;
-    for (guint i = 0; i < stretch->len; i++) {
-      if (i > 0)
-        g_string_append_c (out, ',');
-      append_position (out, &g_array_index (stretch, DvrGpsFix, i));
-    }
-    g_string_append_printf (out, "]},\"properties\":{\"kind\":\"track\",\"stretch\":%u,"
-        "\"points\":%u", s, stretch->len);
-    if (head->time_ns != G_MININT64)
-      append_json_time (out, "start", head->time_ns);
-    if (tail->time_ns != G_MININT64)
-      append_json_time (out, "end", tail->time_ns);
-    g_string_append (out, "}}");
-  }
-  for (guint s = 0; s < stretches->len; s++) {
-    GArray *stretch = g_ptr_array_index (stretches, s);
-
-    for (guint i = 0; i < stretch->len; i++) {
-      const DvrGpsFix *fix = &g_array_index (stretch, DvrGpsFix, i);
-
-      g_string_append_printf (out, "%s\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
-          "\"coordinates\":", first ? "" : ",");
-      first = FALSE;
-      append_position (out, fix);
-      g_string_append_printf (out, "},\"properties\":{\"kind\":\"fix\",\"stretch\":%u,\"mode\":%d",
-          s, fix->mode);
-      if (fix->time_ns != G_MININT64)
-        append_json_time (out, "time", fix->time_ns);
-      if (fix->received_utc_ns != G_MININT64)
-        append_json_time (out, "received", fix->received_utc_ns);
-      append_json_double (out, "alt_msl", fix->alt_msl);
-      append_json_double (out, "alt_hae", fix->alt_hae);
-      append_json_double (out, "speed", fix->speed);
-      append_json_double (out, "track", fix->track);
-      append_json_double (out, "climb", fix->climb);
-      append_json_double (out, "eph", fix->eph);
-      append_json_double (out, "epv", fix->epv);
-      append_json_double (out, "eps", fix->eps);
-      if (fix->sats_used >= 0)
-        g_string_append_printf (out, ",\"sats_used\":%d", fix->sats_used);
-      if (fix->sats_visible >= 0)
-        g_string_append_printf (out, ",\"sats_visible\":%d", fix->sats_visible);
-      g_string_append (out, "}}");
-    }
-  }
-  g_string_append (out, "\n]}\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -528,10 +142,10 @@ write_signals_json (GString *out, GPtrArray *changes)
 
     g_string_append_printf (out, "%s\n{\"utc\":\"%s\",\"utc_ns\":%" G_GINT64_FORMAT
         ",\"signal\":", i > 0 ? "," : "", utc, row->utc_ns);
-    append_json_string (out, row->name);
+    dvr_tool_append_json_string (out, row->name);
     g_string_append_printf (out, ",\"value\":%s,\"source\":",
         row->value < 0 ? "null" : row->value ? "true" : "false");
-    append_json_string (out, row->source);
+    dvr_tool_append_json_string (out, row->source);
     g_string_append_c (out, '}');
   }
   g_string_append (out, "\n]\n");
@@ -578,26 +192,11 @@ in_spans (GArray *spans, gint64 utc_ns)
   return FALSE;
 }
 
-/* Opens ROOT's catalog read-only (dvr_catalog_open() copes with a drive
- * mounted read-only). */
-static DvrCatalog *
-open_catalog (const gchar *root, GError **error)
-{
-  g_autofree gchar *path = g_build_filename (root, DVR_STORAGE_CATALOG_NAME, NULL);
-
-  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
-    g_set_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_NOT_FOUND,
-        "%s: no catalog (%s) there: not a dvrd storage root", root, DVR_STORAGE_CATALOG_NAME);
-    return NULL;
-  }
-  return dvr_catalog_open (path, TRUE, error);
-}
-
 static gboolean
 read_catalog (const gchar *root, const Filter *filter, Command command, Input *input,
               GError **error)
 {
-  g_autoptr (DvrCatalog) catalog = open_catalog (root, error);
+  g_autoptr (DvrCatalog) catalog = dvr_tool_open_catalog (root, error);
   g_autoptr (GArray) spans = NULL;
 
   if (catalog == NULL)
@@ -635,7 +234,7 @@ read_catalog (const gchar *root, const Filter *filter, Command command, Input *i
     if (fixes == NULL)
       return FALSE;
     for (guint i = 0; i < fixes->len; i++) {
-      Report report = { .fix = g_array_index (fixes, DvrGpsFix, i) };
+      DvrTrackReport report = { .fix = g_array_index (fixes, DvrGpsFix, i) };
       if (in_spans (spans, report.fix.received_utc_ns))
         g_array_append_val (input->reports, report);
     }
@@ -749,32 +348,6 @@ check_matroska (const gchar *path, GError **error)
   return TRUE;
 }
 
-static void
-markup_text (GMarkupParseContext *context, const gchar *text, gsize text_len,
-             gpointer user_data, GError **error)
-{
-  g_string_append_len (user_data, text, text_len);
-}
-
-/* @text with its entities and character references replaced, or NULL if
- * it is not well-formed markup text (then left as it is: it fails to parse
- * as JSON and is counted as damaged). */
-static gchar *
-markup_unescape (const gchar *text)
-{
-  static const GMarkupParser parser = { .text = markup_text };
-  g_autoptr (GString) plain = g_string_new (NULL);
-  g_autoptr (GMarkupParseContext) context =
-      g_markup_parse_context_new (&parser, 0, plain, NULL);
-
-  if (!g_markup_parse_context_parse (context, "<t>", -1, NULL) ||
-      !g_markup_parse_context_parse (context, text, -1, NULL) ||
-      !g_markup_parse_context_parse (context, "</t>", -1, NULL) ||
-      !g_markup_parse_context_end_parse (context, NULL))
-    return NULL;
-  return g_string_free (g_steal_pointer (&plain), FALSE);
-}
-
 /* The JSON track's samples of @path, as written (unescaped), in order.  A
  * file cut off by a power loss gives what it has, with @warning set. */
 static GPtrArray *
@@ -843,7 +416,7 @@ demux_json_samples (const gchar *path, gchar **warning, GError **error)
   /* matroskademux hands S_TEXT/UTF8 out as Pango markup, escaped; dvrmeta
    * writes no <, > or & of its own, so unescaping gives back its bytes. */
   for (guint i = 0; demux.markup && i < samples->len; i++) {
-    gchar *plain = markup_unescape (g_ptr_array_index (samples, i));
+    gchar *plain = dvr_tool_markup_unescape (g_ptr_array_index (samples, i));
     if (plain != NULL) {
       g_free (g_ptr_array_index (samples, i));
       g_ptr_array_index (samples, i) = plain;
@@ -930,7 +503,7 @@ fix_from_json (JsonObject *gps, DvrGpsFix *fix, GError **error)
     fix->sats_used = integer;
   if (member_get_integer (gps, "sats_visible", &integer) && integer >= 0 && integer <= G_MAXINT)
     fix->sats_visible = integer;
-  if (position_known (fix) && (fabs (fix->lat) > 90.0 || fabs (fix->lon) > 180.0)) {
+  if (dvr_track_position_known (fix) && (fabs (fix->lat) > 90.0 || fabs (fix->lon) > 180.0)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "gps position out of range");
     return FALSE;
   }
@@ -1012,7 +585,7 @@ read_sample (const gchar *text, const Filter *filter, Command command, Input *in
   }
 
   if (member_get_true (sample, "gps_lost")) {
-    Report report = { .lost = TRUE };
+    DvrTrackReport report = { .lost = TRUE };
     dvr_gps_fix_init (&report.fix);
     report.fix.received_utc_ns = utc_ns;
     g_array_append_val (input->reports, report);
@@ -1022,7 +595,7 @@ read_sample (const gchar *text, const Filter *filter, Command command, Input *in
     return TRUE;
   {
     JsonNode *node = json_object_get_member (sample, "gps");
-    Report report = { 0, };
+    DvrTrackReport report = { 0, };
 
     if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "gps_new without a gps object");
@@ -1085,8 +658,8 @@ read_files (gchar **paths, const Filter *filter, Command command, Input *input)
 static gint
 compare_reports (gconstpointer a, gconstpointer b)
 {
-  gint64 x = ((const Report *) a)->fix.received_utc_ns;
-  gint64 y = ((const Report *) b)->fix.received_utc_ns;
+  gint64 x = ((const DvrTrackReport *) a)->fix.received_utc_ns;
+  gint64 y = ((const DvrTrackReport *) b)->fix.received_utc_ns;
 
   return x < y ? -1 : x > y;
 }
@@ -1106,10 +679,10 @@ dedupe_reports (GArray *reports)
   guint kept = 0;
 
   for (guint i = 0; i < reports->len; i++) {
-    const Report *report = &g_array_index (reports, Report, i);
+    const DvrTrackReport *report = &g_array_index (reports, DvrTrackReport, i);
     const DvrGpsFix *f = &report->fix;
 
-    if (!report->lost && position_known (f) && f->received_utc_ns != G_MININT64) {
+    if (!report->lost && dvr_track_position_known (f) && f->received_utc_ns != G_MININT64) {
       gchar *key = g_strdup_printf ("%" G_GINT64_FORMAT " %d %a %a %a %a %a %a %a %a %a %a %d %d",
           f->time_ns, f->mode, f->lat, f->lon, f->alt_hae, f->alt_msl, f->speed, f->track,
           f->climb, f->eph, f->epv, f->eps, f->sats_used, f->sats_visible);
@@ -1122,7 +695,7 @@ dedupe_reports (GArray *reports)
       g_hash_table_insert (seen, key, g_memdup2 (&f->received_utc_ns, sizeof (gint64)));
     }
     if (kept != i)
-      g_array_index (reports, Report, kept) = *report;
+      g_array_index (reports, DvrTrackReport, kept) = *report;
     kept++;
   }
   g_array_set_size (reports, kept);
@@ -1222,11 +795,11 @@ main (int argc, char **argv)
     return usage_error ("--csv and --json are for the signals command");
   if (csv && json)
     return usage_error ("--csv or --json, not both");
-  if (from != NULL && !parse_utc (from, &filter.from_ns, &error)) {
+  if (from != NULL && !dvr_tool_parse_utc (from, &filter.from_ns, &error)) {
     g_autofree gchar *message = g_strdup_printf ("--from: %s", error->message);
     return usage_error (message);
   }
-  if (to != NULL && !parse_utc (to, &filter.to_ns, &error)) {
+  if (to != NULL && !dvr_tool_parse_utc (to, &filter.to_ns, &error)) {
     g_autofree gchar *message = g_strdup_printf ("--to: %s", error->message);
     return usage_error (message);
   }
@@ -1234,7 +807,7 @@ main (int argc, char **argv)
     return usage_error ("--from must be before --to");
   filter.camera = camera;
 
-  input.reports = g_array_new (FALSE, FALSE, sizeof (Report));
+  input.reports = g_array_new (FALSE, FALSE, sizeof (DvrTrackReport));
   input.changes = g_ptr_array_new_with_free_func ((GDestroyNotify) signal_row_free);
   input.units = g_ptr_array_new_with_free_func (g_free);
 
@@ -1272,14 +845,14 @@ main (int argc, char **argv)
     if (input.changes->len == 0)
       g_printerr ("dvr-track: no signal change in the input\n");
   } else {
-    g_autoptr (GPtrArray) stretches = build_stretches (input.reports);
+    g_autoptr (GPtrArray) stretches = dvr_track_build_stretches (input.reports);
     const gchar *name = input.units->len == 1 ? g_ptr_array_index (input.units, 0) : NULL;
 
     if (command == COMMAND_GPX)
-      write_gpx (text, stretches, name, description);
+      dvr_track_write_gpx (text, stretches, "dvr-track", name, description);
     else
-      write_geojson (text, stretches, description);
-    if (count_points (stretches) == 0)
+      dvr_track_write_geojson (text, stretches, description);
+    if (dvr_track_count_points (stretches) == 0)
       g_printerr ("dvr-track: no GPS position in the input\n");
   }
   if (!write_output (output, text, &error)) {

@@ -412,6 +412,21 @@ print_status (JsonObject *reply)
   table_init (&table, G_N_ELEMENTS (right_aligned), right_aligned, 0);
   printf ("unit %s  run %s  uptime %s  storage %s  clock %s  dvrd %s\n",
       unit, run, uptime, storage, clock, version);
+  {
+    JsonNode *node = json_object_get_member (reply, "drive");
+    JsonObject *drive = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
+    if (drive != NULL) {
+      const gchar *problem = json_object_get_string_member_with_default (drive, "problem", NULL);
+      printf ("drive %s%s%s  recording onto the %s %s%s\n",
+          json_object_get_string_member_with_default (drive, "state", "?"),
+          problem != NULL ? ": " : "", problem != NULL ? problem : "",
+          json_object_get_string_member_with_default (drive, "recording_onto", "?"),
+          json_object_get_string_member_with_default (drive, "recording_path", "?"),
+          json_object_get_boolean_member_with_default (drive, "migrating", FALSE) ?
+          "  (moving fallback recordings onto the drive)" : "");
+    }
+  }
   print_signals (reply);
   print_power (reply);
   print_event_status (reply);
@@ -928,6 +943,44 @@ usage_error (const gchar *message)
   return EXIT_USAGE;
 }
 
+/* dvrctl eject: dvrd finalizes, syncs and unmounts in the background;
+ * wait for "ejected" (or a failure) and say whether the drive may go. */
+static int
+wait_for_eject (const gchar *socket_path, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  fprintf (stderr, "ejecting: finalizing the open segments, syncing, unmounting...\n");
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (JsonObject) request = json_object_new ();
+    g_autoptr (JsonObject) reply = NULL;
+    g_autoptr (GError) error = NULL;
+    const gchar *state;
+
+    json_object_set_string_member (request, "cmd", "drive");
+    reply = dvr_control_call (socket_path, request, timeout_ms, &error);
+    if (reply == NULL) {
+      fprintf (stderr, "dvrctl: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+    state = json_object_get_string_member_with_default (reply, "state", "");
+    if (g_str_equal (state, "ejected")) {
+      printf ("drive ejected: safe to remove (recording continues into the fallback %s)\n",
+          json_object_get_string_member_with_default (reply, "recording_path", "?"));
+      return EXIT_OK;
+    }
+    if (!g_str_equal (state, "ejecting") && !g_str_equal (state, "present")) {
+      const gchar *problem = json_object_get_string_member_with_default (reply, "problem", NULL);
+      fprintf (stderr, "dvrctl: eject failed: drive %s%s%s; DO NOT remove it yet\n", state,
+          problem != NULL ? ": " : "", problem != NULL ? problem : "");
+      return EXIT_REPLY_ERROR;
+    }
+    g_usleep (100 * 1000);
+  }
+  fprintf (stderr, "dvrctl: eject did not finish within 30 s; DO NOT remove the drive\n");
+  return EXIT_REPLY_ERROR;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -991,6 +1044,9 @@ main (int argc, char **argv)
       "              the events overlapping that time, oldest first\n"
       "  audit verify\n"
       "              check the audit log's hash chain\n"
+      "  eject       finalize, sync and unmount the drive; says when it is safe\n"
+      "              to remove (recording goes on into the fallback folder)\n"
+      "  drive       the drive's state, and where dvrd records now\n"
       "  raw JSON    send JSON as one request line and print the reply line\n"
       "\n"
       "Times (T): ISO 8601 with Z or an offset (2026-11-28T22:30:01Z,\n"
@@ -1024,6 +1080,13 @@ main (int argc, char **argv)
       return usage_error ("status takes no arguments");
     request = json_object_new ();
     json_object_set_string_member (request, "cmd", "status");
+  } else if (g_strcmp0 (command, "eject") == 0 || g_strcmp0 (command, "drive") == 0) {
+    if (argc != 2) {
+      g_autofree gchar *message = g_strdup_printf ("%s takes no arguments", command);
+      return usage_error (message);
+    }
+    request = json_object_new ();
+    json_object_set_string_member (request, "cmd", command);
   } else if (g_strcmp0 (command, "signal") == 0) {
     gboolean on;
     if (argc != 4)
@@ -1075,6 +1138,17 @@ main (int argc, char **argv)
   }
   if (!json && g_strcmp0 (command, "status") == 0)
     print_status (reply);
+  if (g_strcmp0 (command, "eject") == 0)
+    return wait_for_eject (socket_path, (guint) timeout_ms);
+  if (!json && g_strcmp0 (command, "drive") == 0) {
+    const gchar *problem = json_object_get_string_member_with_default (reply, "problem", NULL);
+    printf ("drive %s: %s%s%s\nrecording onto the %s: %s\n",
+        json_object_get_string_member_with_default (reply, "path", "?"),
+        json_object_get_string_member_with_default (reply, "state", "?"),
+        problem != NULL ? ": " : "", problem != NULL ? problem : "",
+        json_object_get_string_member_with_default (reply, "recording_onto", "?"),
+        json_object_get_string_member_with_default (reply, "recording_path", "?"));
+  }
   if (!json && g_strcmp0 (command, "signal") == 0) {
     g_autofree gchar *changed = member_to_text (reply, "changed");
     printf ("%s %s%s\n", argv[2], argv[3], g_strcmp0 (changed, "yes") == 0 ? "" : " (already)");

@@ -133,9 +133,11 @@ on_pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
   g_assert_cmpint (gst_pad_link (pad, sinkpad), ==, GST_PAD_LINK_OK);
 }
 
-/* Every sample of every track of @path; the JSON is unescaped. */
+/* Every sample of every track of @path; the JSON is unescaped.  With
+ * @partial, a file that does not demux (yet: a copy of one still being
+ * written may end inside its header) gives NULL instead of failing. */
 static GPtrArray *
-demux_file (const gchar *path)
+demux_file_full (const gchar *path, gboolean partial)
 {
   g_autofree gchar *description = g_strdup_printf (
       "filesrc location=\"%s\" ! matroskademux name=d", path);
@@ -158,6 +160,12 @@ demux_file (const gchar *path)
   g_assert_nonnull (message);
   if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
     gst_message_parse_error (message, &error, NULL);
+    if (partial) {
+      gst_element_set_state (d.pipeline, GST_STATE_NULL);
+      gst_object_unref (d.pipeline);
+      g_ptr_array_unref (d.tracks);
+      return NULL;
+    }
     g_error ("demuxing %s: %s", path, error->message);
   }
 
@@ -192,6 +200,12 @@ demux_file (const gchar *path)
   gst_element_set_state (d.pipeline, GST_STATE_NULL);
   gst_object_unref (d.pipeline);
   return d.tracks;
+}
+
+static GPtrArray *
+demux_file (const gchar *path)
+{
+  return demux_file_full (path, FALSE);
 }
 
 static Track *
@@ -333,8 +347,10 @@ frames_on_disk (const gchar *dir, const gchar *path, GstClockTime *first_pts)
   if (!g_file_get_contents (path, &data, &size, NULL) || size == 0)
     return 0;
   g_assert_true (g_file_set_contents (copy, data, size, NULL));
-  tracks = demux_file (copy);
+  tracks = demux_file_full (copy, TRUE);
   g_unlink (copy);
+  if (tracks == NULL)
+    return 0;
   for (i = 0; i < tracks->len; i++) {
     Track *track = g_ptr_array_index (tracks, i);
 

@@ -402,57 +402,6 @@ build_config (const gchar *clip)
  * frames are encoded once and muxed over and over; dvrd loops it, so
  * the run also crosses loops that start segments (the stall fixed in
  * 0c6f60d). */
-static void
-make_mjpeg_clip (const gchar *path)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree gchar *encode_text = g_strdup_printf (
-      "videotestsrc pattern=snow num-buffers=%d ! "
-      "video/x-raw,width=%d,height=%d,framerate=%d/1 ! jpegenc quality=%d ! "
-      "appsink name=sink sync=false", CLIP_UNIQUE, CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS,
-      CLIP_QUALITY);
-  g_autofree gchar *mux_text = g_strdup_printf (
-      "appsrc name=source format=time block=true max-bytes=%u "
-      "caps=image/jpeg,width=%d,height=%d,framerate=%d/1 ! "
-      "matroskamux ! filesink location=\"%s\"", 16 * 1024 * 1024, CLIP_WIDTH, CLIP_HEIGHT,
-      CLIP_FPS, path);
-  g_autoptr (GstElement) encode = gst_parse_launch (encode_text, &error);
-  g_autoptr (GstElement) mux = NULL;
-  g_autoptr (GstElement) sink = NULL;
-  g_autoptr (GstElement) source = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstMessage) msg = NULL;
-  g_autoptr (GPtrArray) frames = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
-  GstSample *sample;
-  GstClockTime duration = gst_util_uint64_scale_int (GST_SECOND, 1, CLIP_FPS);
-
-  g_assert_no_error (error);
-  sink = gst_bin_get_by_name (GST_BIN (encode), "sink");
-  gst_element_set_state (encode, GST_STATE_PLAYING);
-  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink))) != NULL) {
-    g_ptr_array_add (frames, gst_buffer_ref (gst_sample_get_buffer (sample)));
-    gst_sample_unref (sample);
-  }
-  gst_element_set_state (encode, GST_STATE_NULL);
-  g_assert_cmpuint (frames->len, ==, CLIP_UNIQUE);
-
-  mux = gst_parse_launch (mux_text, &error);
-  g_assert_no_error (error);
-  source = gst_bin_get_by_name (GST_BIN (mux), "source");
-  gst_element_set_state (mux, GST_STATE_PLAYING);
-  for (guint i = 0; i < CLIP_SECONDS * CLIP_FPS; i++) {
-    GstBuffer *buf = gst_buffer_copy (g_ptr_array_index (frames, i % frames->len));
-    GST_BUFFER_PTS (buf) = GST_BUFFER_DTS (buf) = gst_util_uint64_scale_int (GST_SECOND, i, CLIP_FPS);
-    GST_BUFFER_DURATION (buf) = duration;
-    g_assert_cmpint (gst_app_src_push_buffer (GST_APP_SRC (source), buf), ==, GST_FLOW_OK);
-  }
-  g_assert_cmpint (gst_app_src_end_of_stream (GST_APP_SRC (source)), ==, GST_FLOW_OK);
-  bus = gst_element_get_bus (mux);
-  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  gst_element_set_state (mux, GST_STATE_NULL);
-  g_assert_nonnull (msg);
-  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
-}
 
 static DvrCatalog *
 open_catalog (void)
@@ -1146,7 +1095,8 @@ main (int argc, char **argv)
   fixture.folder = g_build_filename (fixture.mount->folder, "run", NULL);
   g_assert_cmpint (g_mkdir (fixture.folder, 0700), ==, 0);
   clip = g_build_filename (fixture.folder, "noise.mkv", NULL);
-  make_mjpeg_clip (clip);
+  dvr_test_make_mjpeg_clip (clip, CLIP_WIDTH, CLIP_HEIGHT, CLIP_FPS, CLIP_QUALITY,
+      CLIP_UNIQUE, CLIP_SECONDS);
   fixture.config = build_config (clip);
   free_watch_start (&fixture.watch, fixture.storage);
 

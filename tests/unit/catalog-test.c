@@ -916,6 +916,145 @@ test_migrate_v1 (Fixture *f, gconstpointer data)
   g_assert_cmpuint (changes->len, ==, 1);
 }
 
+/* Schema versions 2 and 3 as dvrd wrote them, on top of schema_v1 (frozen,
+ * as above), with an ended event whose evidence is segment 1. */
+static const gchar schema_v2_v3[] =
+  "ALTER TABLE segments ADD COLUMN clock_offset_ns INTEGER;"
+  "CREATE TABLE gps_fixes (id INTEGER PRIMARY KEY, time_ns INTEGER,"
+  "  received_utc_ns INTEGER NOT NULL, received_mono_ns INTEGER,"
+  "  mode INTEGER NOT NULL CHECK (mode BETWEEN 0 AND 3), lat REAL, lon REAL, alt_hae REAL,"
+  "  alt_msl REAL, speed REAL, track REAL, climb REAL, eph REAL, epv REAL, eps REAL,"
+  "  sats_used INTEGER CHECK (sats_used >= 0), sats_visible INTEGER CHECK (sats_visible >= 0));"
+  "CREATE INDEX gps_fixes_received ON gps_fixes (received_utc_ns);"
+  "CREATE INDEX gps_fixes_time ON gps_fixes (time_ns);"
+  "CREATE TABLE signal_changes (id INTEGER PRIMARY KEY, utc_ns INTEGER NOT NULL,"
+  "  mono_ns INTEGER, name TEXT NOT NULL, value INTEGER NOT NULL CHECK (value IN (0, 1)),"
+  "  source TEXT NOT NULL);"
+  "CREATE INDEX signal_changes_utc ON signal_changes (utc_ns);"
+  "PRAGMA user_version = 2;"
+  "CREATE TABLE events (id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs (id),"
+  "  kind TEXT NOT NULL, start_utc_ns INTEGER NOT NULL, end_utc_ns INTEGER,"
+  "  reason TEXT NOT NULL, stop_reason TEXT, category TEXT, case_number TEXT, notes TEXT);"
+  "CREATE INDEX events_start ON events (start_utc_ns);"
+  "CREATE TABLE event_triggers (id INTEGER PRIMARY KEY,"
+  "  event_id INTEGER NOT NULL REFERENCES events (id), utc_ns INTEGER NOT NULL,"
+  "  action TEXT NOT NULL, source TEXT NOT NULL, detail TEXT);"
+  "CREATE INDEX event_triggers_event ON event_triggers (event_id, utc_ns);"
+  "CREATE TABLE event_windows (event_id INTEGER NOT NULL REFERENCES events (id),"
+  "  camera_id INTEGER NOT NULL REFERENCES cameras (id), from_utc_ns INTEGER NOT NULL,"
+  "  to_utc_ns INTEGER, PRIMARY KEY (event_id, camera_id)) WITHOUT ROWID;"
+  "CREATE INDEX event_windows_camera ON event_windows (camera_id, from_utc_ns);"
+  "CREATE TABLE evidence (segment_id INTEGER NOT NULL REFERENCES segments (id),"
+  "  event_id INTEGER NOT NULL REFERENCES events (id),"
+  "  PRIMARY KEY (segment_id, event_id)) WITHOUT ROWID;"
+  "CREATE INDEX evidence_event ON evidence (event_id);"
+  "CREATE TABLE garbage (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+  "  reason TEXT NOT NULL, utc_ns INTEGER NOT NULL);"
+  "CREATE TABLE audit (id INTEGER PRIMARY KEY, utc_ns INTEGER NOT NULL, action TEXT NOT NULL,"
+  "  detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+  "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+  "  BEGIN SELECT RAISE (ABORT, 'the audit log is append-only'); END;"
+  "PRAGMA user_version = 3;"
+  "INSERT INTO events VALUES (1, 7, 'manual', 1100, 1400, 'dvrctl', 'stopped', NULL, NULL,"
+  "  NULL);"
+  "INSERT INTO event_windows VALUES (1, 1, 1000, 1500);"
+  "INSERT INTO evidence VALUES (1, 1);";
+
+#define GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* A catalog written by a schema-3 dvrd: read-only it reads as it is (no
+ * exports) and is not written to; read-write it migrates to 4, where an
+ * export can be recorded and the audit chain goes on from its rows. */
+static void
+test_migrate_v3 (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DvrCatalog) catalog = NULL;
+  g_autoptr (GPtrArray) exports = NULL;
+  g_autoptr (GPtrArray) segments = NULL;
+  g_autoptr (GPtrArray) events = NULL;
+  g_autoptr (DvrExport) export = dvr_export_new ();
+  g_autofree gchar *hash = dvr_audit_compute_hash (GENESIS, 1, 1100, "event-start",
+      "{\"event\":1}");
+  g_autofree gchar *audit_row = g_strdup_printf ("INSERT INTO audit VALUES (1, 1100, "
+      "'event-start', '{\"event\":1}', '" GENESIS "', '%s');", hash);
+  g_autofree gchar *before = NULL;
+  g_autofree gchar *after = NULL;
+  gsize before_length = 0, after_length = 0;
+  guint64 rows = 0;
+  gint64 bad = -1;
+
+  raw_exec (f->path, schema_v1);
+  raw_exec (f->path, schema_v2_v3);
+  raw_exec (f->path, audit_row);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 3);
+  g_file_get_contents (f->path, &before, &before_length, &error);
+  g_assert_no_error (error);
+
+  catalog = dvr_catalog_open (f->path, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 3);
+  assert_v1_rows (catalog);
+  events = dvr_catalog_list_events (catalog, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 1);
+  exports = dvr_catalog_list_exports (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (exports->len, ==, 0);
+  g_clear_pointer (&exports, g_ptr_array_unref);
+  segments = dvr_catalog_list_reclaimable_segments (catalog, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (segments->len, ==, 0);
+  g_clear_pointer (&segments, g_ptr_array_unref);
+  g_assert_true (dvr_catalog_verify_audit (catalog, &rows, &bad, &error));
+  g_assert_cmpuint (rows, ==, 1);
+
+  export->event_id = 1;
+  export->created_utc_ns = 2000;
+  export->from_utc_ns = 1000;
+  export->to_utc_ns = 1500;
+  export->destination = g_strdup ("/media/usb");
+  export->manifest_sha256 = g_strdup (SHA_B);
+  export->key_fingerprint = g_strdup ("SHA256:" SHA_B);
+  g_ptr_array_add (export->cameras, dvr_event_window_new ("front", 1000, 1500));
+  g_ptr_array_add (export->segments, segment_new ("front", 7, 0, "front/a.mkv", 1000, 1500));
+  g_assert_false (dvr_catalog_mark_exported (catalog, export, &error));
+  g_assert_error (error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "schema version 3, without exports"));
+  g_clear_error (&error);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+  g_file_get_contents (f->path, &after, &after_length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (before, before_length, after, after_length);
+
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dvr_catalog_get_schema_version (catalog), ==, 4);
+  g_assert_cmpint (raw_query_int (f->path, "PRAGMA user_version"), ==, 4);
+  assert_v1_rows (catalog);
+  g_assert_true (dvr_catalog_mark_exported (catalog, export, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (export->id, ==, 1);
+  segments = dvr_catalog_list_reclaimable_segments (catalog, 10, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (segments->len, ==, 1);
+  g_assert_cmpstr (((DvrSegment *) segments->pdata[0])->path, ==, "front/a.mkv");
+  g_assert_true (dvr_catalog_verify_audit (catalog, &rows, &bad, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows, ==, 2);
+  g_clear_pointer (&catalog, dvr_catalog_free);
+
+  /* Migrated once: opening again changes nothing. */
+  catalog = dvr_catalog_open (f->path, FALSE, &error);
+  g_assert_no_error (error);
+  exports = dvr_catalog_list_exports (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (exports->len, ==, 1);
+  g_assert_cmpuint (((DvrExport *) exports->pdata[0])->segments->len, ==, 1);
+}
+
 /* Doubles compare by their bits: "equal" must mean the very same value. */
 static void
 assert_same_double (gdouble a, gdouble b)
@@ -1266,6 +1405,7 @@ main (int argc, char **argv)
   ADD_FIXTURE_TEST ("/catalog/run-cameras", test_run_cameras);
   ADD_FIXTURE_TEST ("/catalog/migrate", test_migrate);
   ADD_FIXTURE_TEST ("/catalog/migrate-v1", test_migrate_v1);
+  ADD_FIXTURE_TEST ("/catalog/migrate-v3", test_migrate_v3);
   ADD_FIXTURE_TEST ("/catalog/gps-fixes/round-trip", test_gps_fix_round_trip);
   ADD_FIXTURE_TEST ("/catalog/gps-fixes/query", test_gps_fix_query);
   ADD_FIXTURE_TEST ("/catalog/gps-fixes/batch", test_gps_fix_batch);

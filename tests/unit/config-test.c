@@ -276,6 +276,12 @@ test_config_defaults (void)
   g_assert_cmpint (config->restart_backoff_max_ns, ==, 30 * DVR_NSEC_PER_SEC);
   g_assert_cmpstr (config->control_socket, ==, "/run/dvr/control.sock");
   g_assert_cmpuint (config->control_socket_mode, ==, 0660);
+  /* No [storage]: a fixed folder, no fallback, no eject button. */
+  g_assert_false (config->storage_removable);
+  g_assert_null (config->fallback_root);
+  g_assert_cmpuint (config->fallback_size_bytes, ==, G_GUINT64_CONSTANT (1073741824));
+  g_assert_null (config->eject_signal);
+  g_assert_false (config->reclaim_exported);
 
   camera = dvr_config_get_camera (config, "only");
   g_assert_nonnull (camera);
@@ -307,9 +313,11 @@ test_config_shipped (void)
   g_assert_true (g_file_get_contents (shipped_path, &shipped, NULL, &error));
   g_assert_no_error (error);
 
-  /* The shipped storage (/srv/dvr) need not exist here. */
+  /* Made with an existing folder, so that the check of one is run. */
   storage_line = g_regex_new ("^[ \\t]*storage[ \\t]*=.*$", G_REGEX_MULTILINE, 0, &error);
   g_assert_no_error (error);
+  /* The drive's mount point, where udev/72-dvr-drive.rules mounts it. */
+  g_assert_nonnull (strstr (shipped, "\nstorage = /media/dvr\n"));
   storage_value = g_strconcat ("storage = ", f->storage, NULL);
   rewritten = g_regex_replace_literal (storage_line, shipped, -1, 0, storage_value, 0, &error);
   g_assert_no_error (error);
@@ -358,11 +366,27 @@ test_config_shipped (void)
   g_assert_cmpuint (config->min_free_bytes, ==, 0);
   g_assert_cmpfloat (config->min_free_fraction, ==, 0.05);
   g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.10);
+  g_assert_false (config->reclaim_exported);
+
+  /* A vehicle: the removable drive, and the fallback on the system disk. */
+  g_assert_true (config->storage_removable);
+  g_assert_cmpstr (config->fallback_root, ==, "/var/lib/dvr/fallback");
+  g_assert_cmpuint (config->fallback_size_bytes, ==, G_GUINT64_CONSTANT (2) << 30);
+  g_assert_null (config->eject_signal);
 
   /* The checksum is of the bytes read. */
   {
     g_autofree gchar *checksum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, rewritten, -1);
     g_assert_cmpstr (config->checksum, ==, checksum);
+  }
+
+  /* As shipped: the drive's mount point need not exist (no drive was
+   * ever mounted on a build machine). */
+  {
+    g_autoptr(DvrConfig) as_shipped = dvr_config_load_file (shipped_path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (as_shipped->storage_root, ==, "/media/dvr");
+    g_assert_cmpuint (as_shipped->warnings->len, ==, 0);
   }
 }
 
@@ -761,7 +785,8 @@ test_config_events_retention (void)
       "max-duration = 3600\n"
       "[retention]\n"
       "min-free = 2G\n"
-      "max-sweep = 25%\n");
+      "max-sweep = 25%\n"
+      "reclaim-exported = true\n");
   config = dvr_config_load_data (text, strlen (text), DISPLAY_NAME, &error);
   g_assert_no_error (error);
   g_assert_nonnull (config);
@@ -784,6 +809,7 @@ test_config_events_retention (void)
   g_assert_cmpuint (config->min_free_bytes, ==, G_GUINT64_CONSTANT (2) << 30);
   g_assert_cmpfloat (config->min_free_fraction, ==, 0.0);
   g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.25);
+  g_assert_true (config->reclaim_exported);
 
   g_assert_cmpuint (config->signals->len, ==, 6);
   /* Named in the file without an action: sensor-only, whatever the name. */
@@ -820,6 +846,8 @@ test_config_events_retention_defaults (void)
   g_assert_cmpuint (config->min_free_bytes, ==, 0);
   g_assert_cmpfloat (config->min_free_fraction, ==, 0.05);
   g_assert_cmpfloat (config->max_sweep_fraction, ==, 0.10);
+  /* Evidence is kept until deleted by hand, exported or not. */
+  g_assert_false (config->reclaim_exported);
 
   /* The built-in signals: lightbar and siren record while on. */
   g_assert_cmpuint (config->signals->len, ==, 6);
@@ -908,6 +936,7 @@ test_config_events_retention_bad (void)
     { "[retention]\nmax-sweep = 100.5%\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"100.5%\"" },
     { "[retention]\nmax-sweep = 10\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"10\"" },
     { "[retention]\nmax-sweep = 256M\n", "test.conf:4: [retention] max-sweep: expected a percentage of the drive above 0 and at most 100, such as 10%, got \"256M\"" },
+    { "[retention]\nreclaim-exported = yes\n", "test.conf:4: [retention] reclaim-exported: expected one of false, true, got \"yes\"" },
     { "[signal lightbar]\naction = record\n", "test.conf:4: [signal lightbar] action: expected one of sensor-only, start-event, record-while-active, mark, stop-event, got \"record\"" },
   };
   /* After RECORDER and "[camera c]\nsource = test\n": line 5. */
@@ -995,7 +1024,7 @@ test_config_shipped_examples (void)
     }
     g_string_append_printf (text, "%s\n", line + 1);
   }
-  g_assert_cmpuint (groups, ==, 11);
+  g_assert_cmpuint (groups, ==, 12);
 
   expanded = fixture_expand (f, text->str);
   config = dvr_config_load_data (expanded, strlen (expanded), DISPLAY_NAME, &error);
@@ -1005,6 +1034,8 @@ test_config_shipped_examples (void)
   g_assert_cmpint (get_signal (config, "siren")->source, ==, DVR_SIGNAL_SOURCE_GPIO);
   g_assert_cmpint (get_signal (config, "button")->source, ==, DVR_SIGNAL_SOURCE_EVDEV);
   g_assert_true (get_signal (config, "button")->button);
+  g_assert_cmpint (get_signal (config, "eject")->source, ==, DVR_SIGNAL_SOURCE_EVDEV);
+  g_assert_false (get_signal (config, "eject")->button);
   g_assert_cmpint (get_signal (config, "speeding")->source, ==, DVR_SIGNAL_SOURCE_SPEED);
   g_assert_cmpint (get_signal (config, "crash")->source, ==, DVR_SIGNAL_SOURCE_ACCEL);
   g_assert_cmpstr (config->ignition_signal, ==, "ignition");
@@ -1287,7 +1318,8 @@ test_config_inputs_warnings (void)
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 1), ==,
                    "test.conf:10: [signal key] baud: only used with source = serial, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 2), ==,
-                   "test.conf:9: [signal key] long-press: only used with button = true, ignored");
+                   "test.conf:9: [signal key] long-press: only used with button = true or as "
+                   "[storage] eject-button, ignored");
   g_assert_cmpstr (g_ptr_array_index (config->warnings, 3), ==,
                    "test.conf:15: [indicator rec] led: only used with output = evdev, ignored");
   g_assert_null (get_signal (config, "manual")->device);
@@ -1395,6 +1427,244 @@ test_config_inputs_bad (void)
   }
 }
 
+/* [storage]: the removable drive, the fallback folder, the eject button. */
+static void
+test_config_storage (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(DvrConfig) before = NULL;
+  g_autoptr(DvrConfig) smallest = NULL;
+  g_autofree gchar *fallback = g_build_filename (f->root, "fallback", NULL);
+  g_autofree gchar *beside = g_strconcat (f->storage, "-fallback", NULL);
+  const DvrSignalConfig *signal;
+
+  config = fixture_load (f,
+      RECORDER
+      "[signal eject]\n"
+      "source = gpio\n"
+      "chip = gpiochip0\n"
+      "line = 5\n"
+      "long-press = 3\n"
+      "[storage]\n"
+      "removable = true\n"
+      "fallback = @ROOT@/fallback/\n"
+      "fallback-size = 512M\n"
+      "eject-button = eject\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 0);
+  g_assert_true (config->storage_removable);
+  g_assert_cmpstr (config->storage_root, ==, f->storage);
+  g_assert_cmpstr (config->fallback_root, ==, fallback);
+  g_assert_cmpuint (config->fallback_size_bytes, ==, G_GUINT64_CONSTANT (512) << 20);
+  g_assert_cmpstr (config->eject_signal, ==, "eject");
+  /* Not the event button, yet its long-press is read: it is what ejects. */
+  signal = get_signal (config, "eject");
+  g_assert_false (signal->button);
+  g_assert_cmpint (signal->long_press_ns, ==, 3 * DVR_NSEC_PER_SEC);
+  /* Loading never makes the fallback folder (fixture_free() checks that
+   * nothing else was left either). */
+  g_assert_false (g_file_test (fallback, G_FILE_TEST_EXISTS));
+
+  /* [storage] before the signal, its long-press left at the default;
+   * the fallback right beside the storage folder, which is not inside it. */
+  before = fixture_load (f,
+      RECORDER
+      "[storage]\n"
+      "eject-button = eject\n"
+      "fallback = @STORAGE@-fallback\n"
+      "removable = true\n"
+      "[signal eject]\n"
+      "source = serial\n"
+      "device = /dev/dvr/io\n"
+      "input = EJECT\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (before->warnings->len, ==, 0);
+  g_assert_cmpstr (before->eject_signal, ==, "eject");
+  g_assert_cmpint (get_signal (before, "eject")->long_press_ns, ==, 2 * DVR_NSEC_PER_SEC);
+  g_assert_cmpstr (before->fallback_root, ==, beside);
+  g_assert_cmpuint (before->fallback_size_bytes, ==, G_GUINT64_CONSTANT (1) << 30);
+
+  /* The smallest fallback, without an eject button. */
+  smallest = fixture_load (f,
+      RECORDER "[storage]\nremovable = true\nfallback = /var/lib/dvr/fb\nfallback-size = 64M\n"
+      "[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (smallest->fallback_size_bytes, ==, G_GUINT64_CONSTANT (64) << 20);
+  g_assert_null (smallest->eject_signal);
+  g_clear_pointer (&smallest, dvr_config_free);
+  /* Removable without a fallback: a car started before its drive is in
+   * would not record at all. */
+  smallest = fixture_load (f, RECORDER "[storage]\nremovable = true\n[camera c]\nsource = test\n",
+                           &error);
+  g_assert_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_MISSING_KEY);
+  g_assert_nonnull (strstr (error->message, "[storage] fallback: missing"));
+  g_assert_null (smallest);
+  g_clear_error (&error);
+  smallest = fixture_load (f, RECORDER "[storage]\nremovable = false\n[camera c]\nsource = test\n",
+                           &error);
+  g_assert_no_error (error);
+  g_assert_false (smallest->storage_removable);
+}
+
+/* A removable drive's mount point need not exist: a unit that boots
+ * without its drive records into the fallback meanwhile. */
+static void
+test_config_storage_mount_point (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autofree gchar *mount_point = g_build_filename (f->root, "media", "dvr", NULL);
+
+  config = fixture_load (f,
+      "[recorder]\nstorage = @ROOT@/media/dvr\n"
+      "[storage]\nremovable = true\nfallback = @ROOT@/fallback\n"
+      "[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->storage_root, ==, mount_point);
+  g_assert_false (g_file_test (mount_point, G_FILE_TEST_EXISTS));
+
+  /* [storage] after [recorder] or before it: the same. */
+  g_clear_pointer (&config, dvr_config_free);
+  config = fixture_load (f,
+      "[storage]\nremovable = true\nfallback = @ROOT@/fallback\n"
+      "[recorder]\nstorage = @ROOT@/media/dvr\n"
+      "[camera c]\nsource = test\n", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->storage_root, ==, mount_point);
+
+  /* Something else in its place, a relative path, none at all. */
+  assert_load_fails (f, "[recorder]\nstorage = @FILE@\n[storage]\nremovable = true\nfallback = /var/lib/dvr/fb\n"
+                     "[camera c]\nsource = test\n", DVR_CONFIG_ERROR_STORAGE,
+                     "test.conf:2: [recorder] storage: \"@FILE@\" is not a folder (expected an "
+                     "existing folder)");
+  assert_load_fails (f, "[recorder]\nstorage = media/dvr\n[storage]\nremovable = true\nfallback = /var/lib/dvr/fb\n"
+                     "[camera c]\nsource = test\n", DVR_CONFIG_ERROR_INVALID_VALUE,
+                     "test.conf:2: [recorder] storage: expected the absolute path of the "
+                     "removable drive's mount point, got \"media/dvr\"");
+  assert_load_fails (f, "[recorder]\nunit-id = car\n[storage]\nremovable = true\nfallback = /var/lib/dvr/fb\n"
+                     "[camera c]\nsource = test\n", DVR_CONFIG_ERROR_MISSING_KEY,
+                     "test.conf:1: [recorder] storage: missing, expected the absolute path of "
+                     "the removable drive's mount point");
+  /* Without removable it still has to exist. */
+  assert_load_fails (f, "[recorder]\nstorage = @ROOT@/media/dvr\n[storage]\nremovable = false\n"
+                     "[camera c]\nsource = test\n", DVR_CONFIG_ERROR_STORAGE,
+                     "test.conf:2: [recorder] storage: \"@ROOT@/media/dvr\" does not exist "
+                     "(expected an existing folder)");
+}
+
+typedef struct {
+  const gchar *lines;   /* after RECORDER (lines 1-2): from line 3 */
+  DvrConfigError code;
+  const gchar *message;
+} StorageCase;
+
+static void
+test_config_storage_bad (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+#define REMOVABLE "[storage]\nremovable = true\n"
+#define FALLBACK_WHAT "expected a folder outside [recorder] storage (@STORAGE@) that does not " \
+                      "contain it either"
+#define SIZE_WHAT "expected a size of at least 64M (bytes, or with a suffix K, M, G or T; " \
+                  "1K = 1024), such as 2G"
+#define GPIO_EJECT "[signal eject]\nsource = gpio\nchip = gpiochip0\nline = 5\n"
+  const StorageCase cases[] = {
+    { "[storage]\nremovable = yes\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:4: [storage] removable: expected one of false, true, got \"yes\"" },
+    { REMOVABLE "fallback = var/lib/dvr\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: expected the absolute path of a folder (dvrd makes it), got \"var/lib/dvr\"" },
+    { REMOVABLE "fallback = @FILE@\n", DVR_CONFIG_ERROR_STORAGE, "test.conf:5: [storage] fallback: \"@FILE@\" is not a folder (expected a folder, or nothing yet: dvrd makes it)" },
+    /* The storage folder itself, inside it, containing it. */
+    { REMOVABLE "fallback = @STORAGE@\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"@STORAGE@\"" },
+    { REMOVABLE "fallback = @STORAGE@/\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"@STORAGE@\"" },
+    { REMOVABLE "fallback = @STORAGE@/fallback\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"@STORAGE@/fallback\"" },
+    { REMOVABLE "fallback = @ROOT@/x/../storage/fallback\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"@STORAGE@/fallback\"" },
+    { REMOVABLE "fallback = @ROOT@\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"@ROOT@\"" },
+    { REMOVABLE "fallback = /\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] fallback: " FALLBACK_WHAT ", got \"/\"" },
+    /* Sizes: min-free's form, but no percentage, and at least 64M. */
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 5%\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"5%\"" },
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 63M\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"63M\"" },
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 67108863\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"67108863\"" },
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 1.5G\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"1.5G\"" },
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 2GB\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"2GB\"" },
+    { REMOVABLE "fallback = /var/lib/dvr/fb\nfallback-size = 16777216T\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:6: [storage] fallback-size: " SIZE_WHAT ", got \"16777216T\"" },
+    /* The eject button: a signal, held by hand, not the event button. */
+    { REMOVABLE "eject-button = eject\nfallback = /var/lib/dvr/fb\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] eject-button: expected the name of a signal ([signal NAME]), got \"eject\"" },
+    { REMOVABLE "eject-button = lightbar\nfallback = /var/lib/dvr/fb\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:5: [storage] eject-button: expected a signal with source = evdev, gpio or serial (signal lightbar is source = control, which has no presses), got \"lightbar\"" },
+    { "[signal fast]\nsource = speed\nthreshold = 80\n" REMOVABLE "eject-button = fast\nfallback = /var/lib/dvr/fb\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:8: [storage] eject-button: expected a signal with source = evdev, gpio or serial (signal fast is source = speed, which has no presses), got \"fast\"" },
+    { GPIO_EJECT "button = true\n" REMOVABLE "eject-button = eject\nfallback = /var/lib/dvr/fb\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:10: [storage] eject-button: expected a signal other than the event button (signal eject has button = true, and its long press stops events), got \"eject\"" },
+    /* Its long-press is checked as the event button's is. */
+    { GPIO_EJECT "long-press = 0.05\n" REMOVABLE "eject-button = eject\nfallback = /var/lib/dvr/fb\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:7: [signal eject] long-press: expected seconds between 0.1 and 60, got \"0.05\"" },
+    { REMOVABLE "eject-button = eject\n" GPIO_EJECT "long-press = 61\n", DVR_CONFIG_ERROR_INVALID_VALUE, "test.conf:10: [signal eject] long-press: expected seconds between 0.1 and 60, got \"61\"" },
+  };
+  g_autofree gchar *fallback = g_build_filename (f->storage, "fallback", NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *text = g_strconcat (RECORDER, cases[i].lines, "[camera c]\nsource = test\n",
+                                          NULL);
+    g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, cases[i].message);
+    assert_load_fails (f, text, cases[i].code, cases[i].message);
+  }
+  g_assert_false (g_file_test (fallback, G_FILE_TEST_EXISTS));
+#undef REMOVABLE
+#undef FALLBACK_WHAT
+#undef SIZE_WHAT
+#undef GPIO_EJECT
+}
+
+/* Keys that do nothing as written: warned about and ignored. */
+static void
+test_config_storage_warnings (void)
+{
+  g_autoptr(Fixture) f = fixture_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(DvrConfig) config = NULL;
+  g_autoptr(DvrConfig) no_fallback = NULL;
+
+  config = fixture_load (f,
+      RECORDER
+      "[signal eject]\nsource = gpio\nchip = gpiochip0\nline = 5\nlong-press = 3\n"
+      "[storage]\n"
+      "fallback = /var/lib/dvr/fallback\n"
+      "fallback-size = 2G\n"
+      "eject-button = eject\n"
+      "size = 2G\n"
+      "[camera c]\nsource = test\n",
+      &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (config->warnings->len, ==, 5);
+  /* Without removable the eject button is no reason to read long-press. */
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 0), ==,
+                   "test.conf:7: [signal eject] long-press: only used with button = true or as "
+                   "[storage] eject-button, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 1), ==,
+                   "test.conf:12: [storage] size: unknown key, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 2), ==,
+                   "test.conf:9: [storage] fallback: only used with removable = true, ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 3), ==,
+                   "test.conf:10: [storage] fallback-size: only used with removable = true, "
+                   "ignored");
+  g_assert_cmpstr (g_ptr_array_index (config->warnings, 4), ==,
+                   "test.conf:11: [storage] eject-button: only used with removable = true, "
+                   "ignored");
+  g_assert_false (config->storage_removable);
+  g_assert_null (config->fallback_root);
+  g_assert_cmpuint (config->fallback_size_bytes, ==, G_GUINT64_CONSTANT (1) << 30);
+  g_assert_null (config->eject_signal);
+  g_assert_cmpint (get_signal (config, "eject")->long_press_ns, ==, 2 * DVR_NSEC_PER_SEC);
+
+  no_fallback = fixture_load (f,
+      RECORDER "[storage]\nremovable = true\nfallback-size = 2G\n[camera c]\nsource = test\n",
+      &error);
+  g_assert_error (error, DVR_CONFIG_ERROR, DVR_CONFIG_ERROR_MISSING_KEY);
+  g_assert_null (no_fallback);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1427,6 +1697,10 @@ main (int argc, char **argv)
   g_test_add_func ("/config/inputs-warnings", test_config_inputs_warnings);
   g_test_add_func ("/config/inputs-bad", test_config_inputs_bad);
   g_test_add_func ("/config/shipped-examples", test_config_shipped_examples);
+  g_test_add_func ("/config/storage", test_config_storage);
+  g_test_add_func ("/config/storage-mount-point", test_config_storage_mount_point);
+  g_test_add_func ("/config/storage-bad", test_config_storage_bad);
+  g_test_add_func ("/config/storage-warnings", test_config_storage_warnings);
 
   return g_test_run ();
 }
