@@ -398,7 +398,19 @@ test_stall_restart (void)
     g_assert_cmpstr (json_object_get_string_member (steady, "state"), ==, "recording");
     g_assert_cmpint (json_object_get_int_member (steady, "frames_in"), >=, steady_frames + 8);
     g_assert_cmpstr (json_object_get_string_member (stuck, "state"), ==, "failed");
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (stuck, "gaps")), ==, 1);
+    {
+      /* The stall's gap is open.  (A machine busy enough to starve the
+       * camera at its start may add an earlier, closed one.) */
+      JsonArray *stuck_gaps = json_object_get_array_member (stuck, "gaps");
+      guint n = json_array_get_length (stuck_gaps);
+      JsonObject *last;
+      g_assert_cmpuint (n, >=, 1);
+      last = json_array_get_object_element (stuck_gaps, n - 1);
+      g_assert_true (json_object_get_null_member (last, "end"));
+      for (guint i = 0; i + 1 < n; i++)
+        g_assert_false (json_object_get_null_member (
+            json_array_get_object_element (stuck_gaps, i), "end"));
+    }
   }
 
   /* Frames come back: the writer closes (the blocked teardown ends), and
@@ -451,7 +463,12 @@ test_stall_restart (void)
     g_assert_cmpstr (gap->camera, ==, "stuck");
     g_assert_cmpint (gap->end_utc_ns, >, gap->start_utc_ns);
   }
-  g_assert_true (g_str_has_prefix (((DvrGap *) g_ptr_array_index (gaps, 0))->reason, "stalled"));
+  {
+    gboolean stall_gap = FALSE;
+    for (guint i = 0; i < gaps->len; i++)
+      stall_gap |= g_str_has_prefix (((DvrGap *) g_ptr_array_index (gaps, i))->reason, "stalled");
+    g_assert_true (stall_gap);
+  }
   segments = dvr_catalog_list_segments (catalog, "stuck", G_MININT64, G_MAXINT64, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < segments->len; i++) {
