@@ -386,7 +386,7 @@ drive_lost (DvrDaemon *daemon, const gchar *why)
     return;
   fallback = volume_open (daemon, DVR_DRIVE_ROLE_FALLBACK, TRUE, &error);
   if (fallback == NULL) {
-    g_critical ("drive: the fallback cannot be used either: %s", error->message);
+    g_warning ("drive: ALARM the fallback cannot be used either: %s", error->message);
     return;
   }
   begin_switch (daemon, fallback, why);
