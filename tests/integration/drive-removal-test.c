@@ -23,6 +23,14 @@
  *                    "eject", every segment as catalogued); mounted
  *                    again at the mount point, dvrd goes back onto it and
  *                    moves the fallback's recordings.
+ *  eject-button      the same eject from [storage] eject-button, a signal
+ *                    of the serial I/O module backend on a real pty: a
+ *                    short press changes nothing (no eject, no event); a
+ *                    long press ejects while still held: "ejected", the
+ *                    mount point no longer mounted, recording into the
+ *                    fallback without a hole; the drive read-only
+ *                    elsewhere as in eject-cycle, its last audit row
+ *                    "eject" by "button".
  *  foreign           another unit's drive (dvr_drive_open) with files on
  *                    it: "refused", naming the unit; the fallback records;
  *                    the drive is unchanged to the byte and the ctime.
@@ -56,6 +64,7 @@
 #include <linux/loop.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -1865,6 +1874,233 @@ test_eject_cycle (void)
   rig_free (rig);
 }
 
+/* [signal eject]'s long press: short enough for a quick case, longer than
+ * the short press by a margin a loaded machine keeps. */
+#define EJECT_SIGNAL "eject"
+#define EJECT_INPUT "EJ"
+#define EJECT_LONG_PRESS_MS 1000
+#define SHORT_PRESS_MS 300
+#define LONG_HOLD_MS 1500
+/* From the long press (the moment it is held long-press) to "ejected". */
+#define EJECT_MAX_MS 5000
+
+/* One line of the serial I/O module's protocol (docs/inputs.md), written
+ * on the pty's master side. */
+static void
+module_send (int master, const gchar *line)
+{
+  g_autofree gchar *text = g_strconcat (line, "\r\n", NULL);
+  gsize length = strlen (text);
+
+  g_assert_cmpint (write (master, text, length), ==, (gssize) length);
+}
+
+/* The "inputs" entry of @signal in a status reply (borrowed). */
+static JsonObject *
+status_input (JsonObject *status, const gchar *signal)
+{
+  JsonArray *inputs = json_object_get_array_member (status, "inputs");
+
+  for (guint i = 0; inputs != NULL && i < json_array_get_length (inputs); i++) {
+    JsonObject *input = json_array_get_object_element (inputs, i);
+    if (g_strcmp0 (get_string (input, "signal"), signal) == 0)
+      return input;
+  }
+  {
+    g_autofree gchar *text = object_to_text (status);
+    fail ("no input \"%s\" in status: %s", signal, text);
+  }
+}
+
+static gboolean
+status_eject_released (JsonObject *status, gpointer user_data)
+{
+  JsonNode *value = member (status_input (status, EJECT_SIGNAL), "value");
+
+  return JSON_NODE_HOLDS_VALUE (value) && !json_node_get_boolean (value);
+}
+
+/* rig_start() with [storage] eject-button = EJECT_SIGNAL, a serial signal
+ * on @port: build_config()'s text with the key added to its [storage]
+ * group (dvr.conf takes each group once). */
+static void
+rig_start_eject_button (Rig *rig, const gchar *cameras_text, const gchar *port)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *signal = g_strdup_printf ("[signal " EJECT_SIGNAL "]\nsource = serial\n"
+      "device = %s\ninput = " EJECT_INPUT "\nlong-press = %g\n%s", port,
+      EJECT_LONG_PRESS_MS / 1000.0, cameras_text);
+  g_autofree gchar *config = build_config (rig, signal);
+  g_auto (GStrv) parts = g_strsplit (config, "[storage]\n", 2);
+
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  g_free (rig->config);
+  rig->config = g_strconcat (parts[0], "[storage]\neject-button = " EJECT_SIGNAL "\n", parts[1],
+      NULL);
+  rig->daemon = dvr_test_daemon_start (rig->folder, rig->config, &error);
+  if (rig->daemon == NULL)
+    fail ("dvrd: %s", error->message);
+}
+
+static void
+test_eject_button (void)
+{
+  Rig *rig = rig_new ();
+  g_autofree gchar *cameras_text = test_cameras_text ();
+  g_autofree gchar *inspect = g_build_filename (rig->mount->folder, "inspect", NULL);
+  g_autofree gchar *port = NULL;
+  g_autoptr (GPtrArray) before_eject = NULL;
+  g_autoptr (GPtrArray) on_drive = NULL;    /* as the read-only mount shows it */
+  g_autoptr (GPtrArray) fallback_segments = NULL;
+  gint64 events_before, press_us, left_present_us = -1, ejected_us;
+  int master;
+
+  /* The I/O module: dvrd reads the pty's slave as it would /dev/ttyUSB0. */
+  master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  g_assert_cmpint (master, >=, 0);
+  g_assert_cmpint (grantpt (master), ==, 0);
+  g_assert_cmpint (unlockpt (master), ==, 0);
+  port = g_strdup (ptsname (master));
+
+  rig_start_eject_button (rig, cameras_text, port);
+  wait_recording_on_drive (rig, 1);
+  /* The module's first line for the input is its level (docs/inputs.md);
+   * sent once dvrd surely has the port open. */
+  module_send (master, "HELLO drive-removal-test 1.0");
+  module_send (master, "IN " EJECT_INPUT " 0");
+  {
+    g_autoptr (JsonObject) status = dvr_test_daemon_wait (rig->daemon, 3000,
+        status_eject_released, NULL);
+    if (status == NULL)
+      fail ("the eject input's level not known within 3 s of \"IN " EJECT_INPUT " 0\"");
+    events_before = get_int (status_input (status, EJECT_SIGNAL), "events");
+    g_assert_cmpint (get_int (status_input (status, EJECT_SIGNAL), "bad_input"), ==, 0);
+  }
+
+  /* A short press: nothing, not even an event (the eject button is not the
+   * event button).  Looked at past the long-press deadline. */
+  module_send (master, "IN " EJECT_INPUT " 1");
+  dvr_test_wait_ms (SHORT_PRESS_MS);
+  module_send (master, "IN " EJECT_INPUT " 0");
+  dvr_test_wait_ms (EJECT_LONG_PRESS_MS + 500 - SHORT_PRESS_MS);
+  {
+    g_autoptr (JsonObject) status = status_now (rig);
+    g_autoptr (GPtrArray) audit = list_audit (rig->storage);
+    JsonObject *input = status_input (status, EJECT_SIGNAL);
+    Where where = { "present", "drive" };
+
+    /* dvrd saw the press: it went on and off. */
+    g_assert_cmpint (get_int (input, "events"), ==, events_before + 2);
+    g_assert_false (get_boolean (input, "value"));
+    if (!status_recording_where (status, &where)) {
+      g_autofree gchar *text = object_to_text (status_drive (status));
+      fail ("a short press on the eject button changed the drive: %s", text);
+    }
+    expect (status_event_idle (status, NULL), "a short press on the eject button started an "
+        "event");
+    expect (count_audit (audit, "eject") == 0, "a short press on the eject button audited "
+        "\"eject\"");
+    g_assert_true (is_mount_point (rig->storage));
+  }
+
+  /* A long press: the drive is ejected while the button is still held. */
+  before_eject = catalog_segments (rig->storage);
+  press_us = g_get_monotonic_time ();
+  module_send (master, "IN " EJECT_INPUT " 1");
+  while (g_get_monotonic_time () - press_us < LONG_HOLD_MS * 1000) {
+    g_autoptr (JsonObject) status = status_now (rig);
+    if (left_present_us < 0 && !status_drive_state_is (status, "present"))
+      left_present_us = g_get_monotonic_time ();
+    dvr_test_wait_ms (20);
+  }
+  module_send (master, "IN " EJECT_INPUT " 0");
+  {
+    g_autoptr (JsonObject) status = dvr_test_daemon_wait (rig->daemon,
+        EJECT_LONG_PRESS_MS + EJECT_MAX_MS - LONG_HOLD_MS, status_drive_state_is, "ejected");
+    if (status == NULL) {
+      g_autoptr (JsonObject) last = status_now (rig);
+      g_autofree gchar *text = object_to_text (status_drive (last));
+      fail ("not \"ejected\" within %.1f s of the long press: %s", EJECT_MAX_MS / 1000.0, text);
+    }
+    ejected_us = g_get_monotonic_time ();
+  }
+  g_test_message ("long press on the eject button: the drive left \"present\" %.3f s after the "
+      "press began (long-press %.1f s), \"ejected\" after %.3f s", left_present_us < 0 ? -1.0 :
+      (left_present_us - press_us) / 1e6, EJECT_LONG_PRESS_MS / 1000.0,
+      (ejected_us - press_us) / 1e6);
+  expect (left_present_us >= 0, "the drive was still \"present\" when the eject button was "
+      "released after %.1f s (docs/inputs.md: a long press is reported while still held)",
+      LONG_HOLD_MS / 1000.0);
+  expect (left_present_us < 0 || left_present_us - press_us >= EJECT_LONG_PRESS_MS * 1000,
+      "the drive left \"present\" %.3f s into a press, before long-press (%.1f s)",
+      (left_present_us - press_us) / 1e6, EJECT_LONG_PRESS_MS / 1000.0);
+  {
+    g_autoptr (JsonObject) reply = call_ok (rig, "{\"cmd\":\"drive\"}");
+    g_assert_cmpstr (get_string (reply, "state"), ==, "ejected");
+    g_assert_true (get_boolean (reply, "safe_to_remove"));
+    g_assert_null (get_string (reply, "problem"));
+    g_assert_cmpstr (get_string (reply, "recording_onto"), ==, "fallback");
+    g_assert_cmpstr (get_string (reply, "recording_path"), ==, rig->fallback);
+  }
+  g_assert_false (is_mount_point (rig->storage));
+  g_assert_cmpint (count_entries (rig->storage), ==, 0);
+  {
+    g_autoptr (JsonObject) status = wait_recording_where (rig, "ejected", "fallback", WAIT_MS);
+    expect (status_event_idle (status, NULL), "the long press on the eject button started an "
+        "event");
+  }
+  fallback_segments = wait_fallback_segments (rig, 1);
+  expect_fallback_identity (rig);
+
+  /* The drive at a workstation, as in eject-cycle. */
+  g_assert_cmpint (g_mkdir (inspect, 0755), ==, 0);
+  guardian_tell (rig->mount, "mount", inspect);
+  mount_ext4 (rig->mount->device, inspect, "ro,noload");
+  {
+    g_autofree gchar *wal = g_build_filename (inspect, DVR_STORAGE_CATALOG_NAME "-wal", NULL);
+    g_autofree gchar *shm = g_build_filename (inspect, DVR_STORAGE_CATALOG_NAME "-shm", NULL);
+    g_autoptr (GPtrArray) audit = NULL;
+    g_autoptr (JsonNode) detail = NULL;
+    DvrAuditEntry *last;
+
+    expect (!g_file_test (wal, G_FILE_TEST_EXISTS), "the ejected drive has %s", wal);
+    expect (!g_file_test (shm, G_FILE_TEST_EXISTS), "the ejected drive has %s", shm);
+    expect_integrity (inspect, TRUE);
+    on_drive = catalog_segments (inspect);
+    audit = list_audit (inspect);
+    g_assert_cmpuint (audit->len, >, 0);
+    last = g_ptr_array_index (audit, audit->len - 1);
+    expect (g_str_equal (last->action, "eject"), "the ejected drive's last audit row is \"%s\" "
+        "(%s), not \"eject\"", last->action, last->detail);
+    expect (count_audit (audit, "eject") == 1, "the ejected drive has %u \"eject\" audit rows",
+        count_audit (audit, "eject"));
+    detail = json_from_string (last->detail, NULL);
+    expect (detail != NULL && JSON_NODE_HOLDS_OBJECT (detail) &&
+        g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (detail),
+        "by", NULL), "button") == 0, "the eject audit row does not say it was the button: %s",
+        last->detail);
+    g_test_message ("the ejected drive's last audit row: %s %s", last->action, last->detail);
+    expect_audit_verifies (inspect);
+    expect_kept ("catalogued before the eject", inspect, before_eject, on_drive);
+    g_test_message ("the ejected drive: %u segments, %u audit rows; %u files decoded",
+        on_drive->len, audit->len, expect_all_segment_files (inspect, on_drive));
+    /* The change of storage's gap rows are the fallback's: it is the
+     * catalog recording went on into. */
+    expect_holes ("the eject button (gap rows: the fallback's)", rig->fallback, inspect, on_drive,
+        fallback_segments, SWITCH_GAP_MAX_NS);
+  }
+  unmount (inspect, FALSE);
+  guardian_tell (rig->mount, "mount", rig->storage);
+
+  g_assert_true (daemon_alive (rig));
+  rig_stop (rig);
+  close (master);
+  expect_all_segment_files (rig->fallback, fallback_segments);
+  expect_audit_verifies (rig->fallback);
+  expect_integrity (rig->fallback, FALSE);
+  rig_free (rig);
+}
+
 /* dvrd with @rig's drive (prepared by the caller, its listing @before)
  * mounted: refused, with a problem holding @problem_part; the fallback
  * records; nothing on the drive changes. */
@@ -2212,6 +2448,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/drive/surprise-removal", test_surprise_removal);
   g_test_add_func ("/drive/eject-cycle", test_eject_cycle);
+  g_test_add_func ("/drive/eject-button", test_eject_button);
   g_test_add_func ("/drive/foreign", test_foreign);
   g_test_add_func ("/drive/unrecognised", test_unrecognised);
   g_test_add_func ("/drive/bare-mount-point", test_bare_mount_point);
