@@ -944,6 +944,17 @@ unmount_drive (const gchar *path, GError **error)
   return dvr_set_error_from_errno (error, errno, "unmount", path);
 }
 
+static void
+audit_eject (DvrDaemon *daemon, DvrVolume *volume, const gchar *action)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *detail = g_strdup_printf ("{\"by\":\"%s\",\"drive\":\"%s\"}",
+      daemon->eject_by != NULL ? daemon->eject_by : "dvrd", volume->identity->drive_uuid);
+
+  if (!dvr_catalog_audit (volume->catalog, dvr_utc_now_ns (), action, detail, &error))
+    g_warning ("drive: audit: %s", error->message);
+}
+
 static gboolean
 eject_wait_cb (gpointer user_data)
 {
@@ -961,6 +972,7 @@ eject_wait_cb (gpointer user_data)
     daemon->eject_source = 0;
     g_warning ("drive: eject: the drive was still in use after %d s; not unmounted",
         EJECT_WAIT_MS / 1000);
+    audit_eject (daemon, volume, "eject-abandoned");
     daemon->refused_mount_id = volume->mount_id;
     set_state (daemon, DVR_DRIVE_STATE_FAILED,
         "eject did not finish: the drive is still in use; do not remove it");
@@ -970,6 +982,8 @@ eject_wait_cb (gpointer user_data)
   }
   daemon->eject_source = 0;
   daemon->ejecting_volume = NULL;
+  /* Every segment of the drive has its row: the last row says so. */
+  audit_eject (daemon, volume, "eject");
   /* The last connection's close checkpoints the WAL into the catalog and
    * removes it: the drive reads the same anywhere, read-only too. */
   daemon->refused_mount_id = volume->mount_id;
@@ -1001,7 +1015,6 @@ eject (DvrDaemon *daemon, const gchar *source, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   DvrVolume *fallback;
-  g_autofree gchar *detail = NULL;
 
   if (!daemon->config->storage_removable || daemon->config->fallback_root == NULL) {
     g_set_error (error, DVR_CONTROL_ERROR, DVR_CONTROL_ERROR_INVALID_ARGUMENT,
@@ -1022,10 +1035,8 @@ eject (DvrDaemon *daemon, const gchar *source, GError **error)
         "eject: the fallback cannot be used, so the drive stays: %s", local_error->message);
     return FALSE;
   }
-  detail = g_strdup_printf ("{\"by\":\"%s\",\"drive\":\"%s\"}", source,
-      daemon->volume->identity->drive_uuid);
-  if (!dvr_catalog_audit (daemon->catalog, dvr_utc_now_ns (), "eject", detail, &local_error))
-    g_warning ("drive: audit: %s", local_error->message);
+  g_free (daemon->eject_by);
+  daemon->eject_by = g_strdup (source);
   g_message ("drive: eject requested (%s)", source);
   set_state (daemon, DVR_DRIVE_STATE_EJECTING, NULL);
   daemon->eject_started_mono_ns = dvr_monotonic_now_ns ();
@@ -1148,4 +1159,5 @@ dvr_daemon_drive_free (DvrDaemon *daemon)
   g_clear_pointer (&daemon->drive_problem, g_free);
   g_clear_pointer (&daemon->switch_reason, g_free);
   g_clear_pointer (&daemon->last_migration_error, g_free);
+  g_clear_pointer (&daemon->eject_by, g_free);
 }

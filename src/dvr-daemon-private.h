@@ -136,6 +136,7 @@ struct _DvrDaemon {
   DvrVolume *next_volume;          /* what they change to */
   DvrVolume *ejecting_volume;      /* the ejected drive until it is unmounted */
   guint eject_source;
+  gchar *eject_by;                 /* "dvrctl", "button" */
   gint64 eject_started_mono_ns;
   DvrDriveRole switch_to;
   gchar *switch_reason;
