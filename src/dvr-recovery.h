@@ -1,0 +1,2 @@
+/* dvr-recovery: placeholder (issue 8). */
+#pragma once
