@@ -94,6 +94,7 @@ struct _DvrDaemon {
   gint64 start_mono_ns;
   DvrClockSource clock_source;
   guint day_folder_source;
+  guint sync_source;               /* the open segments' periodic fdatasync */
 
   /* Events (dvr-daemon-events.c) */
   DvrEvents *events;

@@ -29,6 +29,10 @@
 /* How often the day folders for today and tomorrow are made sure of. */
 #define DAY_FOLDER_INTERVAL_S 600
 
+/* How often the segments being written are synced: a power loss costs at
+ * most this plus the time one sync takes (issue 8: at most 2 s). */
+#define SYNC_OPEN_INTERVAL_MS 1000
+
 typedef struct {
   DvrCamera *camera;
   DvrVolume *volume;     /* the one it was written to (a ref) */
@@ -250,6 +254,23 @@ maybe_finish_stop (DvrDaemon *daemon)
   g_message ("run %" G_GINT64_FORMAT " ended: every segment finalized", daemon->run_id);
   g_idle_add (daemon->stop_done, daemon->stop_done_data);
   daemon->stop_done = NULL;
+}
+
+static gboolean
+sync_open_segments_cb (gpointer user_data)
+{
+  DvrDaemon *daemon = user_data;
+  g_autoptr (GPtrArray) relpaths = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
+    const gchar *relpath = dvr_pipeline_get_segment (camera->pipeline);
+    if (relpath != NULL)
+      g_ptr_array_add (relpaths, g_strdup (relpath));
+  }
+  if (relpaths->len > 0 && daemon->volume != NULL && !daemon->volume->failed)
+    dvr_storage_sync_open (daemon->storage, relpaths);
+  return G_SOURCE_CONTINUE;
 }
 
 gboolean
@@ -787,6 +808,7 @@ void
 dvr_daemon_start (DvrDaemon *daemon)
 {
   dvr_daemon_ensure_day_folders (daemon);
+  daemon->sync_source = g_timeout_add (SYNC_OPEN_INTERVAL_MS, sync_open_segments_cb, daemon);
   daemon->day_folder_source = g_timeout_add_seconds (DAY_FOLDER_INTERVAL_S,
       dvr_daemon_ensure_day_folders, daemon);
   dvr_daemon_drive_start (daemon);
@@ -874,6 +896,7 @@ dvr_daemon_free (DvrDaemon *daemon)
   if (daemon == NULL)
     return;
   g_clear_handle_id (&daemon->day_folder_source, g_source_remove);
+  g_clear_handle_id (&daemon->sync_source, g_source_remove);
   g_clear_handle_id (&daemon->stop_deadline_source, g_source_remove);
   g_clear_handle_id (&daemon->gps_flush_source, g_source_remove);
   dvr_daemon_events_free (daemon);

@@ -9,6 +9,7 @@
 #include "dvr-utils.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@ struct _DvrStorage {
   DvrStorageIdleFunc after_finalize;
   gpointer after_finalize_data;
   gint checkpoint_queued;  /* atomic: one checkpoint job queued at most */
+  GThreadPool *sync_pool;  /* one thread: periodic syncs of open segments */
+  gint sync_queued;        /* atomic: one sync job queued at most */
+  GHashTable *named;       /* sync thread only: relpaths whose name is durable */
 };
 
 typedef struct {
@@ -100,6 +104,54 @@ finalize_job_run (gpointer data, gpointer pool_data)
       finalize_job_dispatch, job, (GDestroyNotify) finalize_job_free);
 }
 
+/* Sync thread: what the muxer wrote so far reaches the medium, and the
+ * first time for a file its directory entry too, so that a power loss
+ * costs at most the time since the last of these (docs/storage.md). */
+static void
+sync_job_run (gpointer data, gpointer pool_data)
+{
+  GPtrArray *relpaths = data;
+  DvrStorage *storage = pool_data;
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  g_atomic_int_set (&storage->sync_queued, 0);
+  for (guint i = 0; i < relpaths->len; i++) {
+    const gchar *relpath = g_ptr_array_index (relpaths, i);
+    g_autofree gchar *path = g_build_filename (storage->root, relpath, NULL);
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    g_hash_table_add (seen, (gpointer) relpath);
+    if (fd < 0)
+      continue;   /* closed and renamed meanwhile, or not yet there */
+    /* Errors show again at the finalization's own fdatasync. */
+    (void) fdatasync (fd);
+    close (fd);
+    if (!g_hash_table_contains (storage->named, relpath)) {
+      g_autofree gchar *folder = g_path_get_dirname (path);
+      if (dvr_fsync_directory (folder, NULL))
+        g_hash_table_add (storage->named, g_strdup (relpath));
+    }
+  }
+  /* Files no longer open: finalization syncs them from here on. */
+  {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init (&iter, storage->named);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      if (!g_hash_table_contains (seen, key))
+        g_hash_table_iter_remove (&iter);
+  }
+  g_ptr_array_unref (relpaths);
+}
+
+void
+dvr_storage_sync_open (DvrStorage *storage, GPtrArray *relpaths)
+{
+  if (!g_atomic_int_compare_and_exchange (&storage->sync_queued, 0, 1))
+    return;   /* the last one is still running: the disk is slow enough */
+  g_thread_pool_push (storage->sync_pool, g_ptr_array_ref (relpaths), NULL);
+}
+
 DvrStorage *
 dvr_storage_new (const gchar *root, GError **error)
 {
@@ -119,6 +171,10 @@ dvr_storage_new (const gchar *root, GError **error)
   storage->pool = g_thread_pool_new (finalize_job_run, storage, 1, TRUE, error);
   if (storage->pool == NULL)
     return NULL;
+  storage->named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  storage->sync_pool = g_thread_pool_new (sync_job_run, storage, 1, TRUE, error);
+  if (storage->sync_pool == NULL)
+    return NULL;
   return g_steal_pointer (&storage);
 }
 
@@ -127,6 +183,9 @@ dvr_storage_free (DvrStorage *storage)
 {
   if (storage == NULL)
     return;
+  if (storage->sync_pool != NULL)
+    g_thread_pool_free (storage->sync_pool, FALSE, TRUE);
+  g_clear_pointer (&storage->named, g_hash_table_unref);
   if (storage->pool != NULL)
     g_thread_pool_free (storage->pool, FALSE, TRUE);
   if (storage->context != NULL)

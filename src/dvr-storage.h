@@ -110,4 +110,11 @@ void dvr_storage_delete_async (DvrStorage *storage,
  * next segment is finalized.  Requests made while one is queued are one. */
 void dvr_storage_request_checkpoint (DvrStorage *storage);
 
+/* Bounded loss at a power loss: fdatasyncs each of @relpaths (the
+ * segments the muxers are writing; element-type utf8, relative to the
+ * root), and fsyncs its folder the first time, on a thread of its own so
+ * that a long finalization does not delay it.  A call while the previous
+ * one still runs is dropped.  Main loop, once a second. */
+void dvr_storage_sync_open (DvrStorage *storage, GPtrArray *relpaths);
+
 G_END_DECLS
