@@ -3267,3 +3267,102 @@ dvr_catalog_reclaim_exported (DvrCatalog *catalog, const gint64 *segment_ids,
   }
   return g_steal_pointer (&paths);
 }
+
+/* ---- Startup recovery (issue 8) ---- */
+
+GHashTable *
+dvr_catalog_list_segment_sizes (DvrCatalog *catalog, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+
+  if (!catalog_prepare (catalog, "SELECT path, bytes FROM segments", &stmt)) {
+    catalog_fail (catalog, error, "list segment sizes");
+    return NULL;
+  }
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    guint64 *bytes;
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (catalog, error, "list segment sizes");
+      return NULL;
+    }
+    bytes = g_new (guint64, 1);
+    *bytes = (guint64) sqlite3_column_int64 (stmt, 1);
+    g_hash_table_replace (sizes, column_dup (stmt, 0), bytes);
+  }
+  return g_steal_pointer (&sizes);
+}
+
+gboolean
+dvr_catalog_add_garbage_file (DvrCatalog *catalog, const gchar *path, guint64 bytes,
+                              const gchar *sha256, const gchar *reason, GError **error)
+{
+  g_autoptr (sqlite3_stmt) insert = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *detail = NULL;
+  gint64 now = utc_now_ns ();
+
+  g_return_val_if_fail (catalog != NULL, FALSE);
+  g_return_val_if_fail (path != NULL && reason != NULL, FALSE);
+
+  json_builder_begin_object (b);
+  detail_add_string (b, "path", path);
+  detail_add_int (b, "bytes", (gint64) bytes);
+  detail_add_string (b, "sha256", sha256);
+  detail_add_string (b, "reason", reason);
+  detail = detail_finish (b);
+  if (!catalog_require_events (catalog, "delete file", error) ||
+      !catalog_begin (catalog, "delete file", error))
+    return FALSE;
+  if (!catalog_prepare (catalog,
+          "INSERT INTO garbage (path, reason, utc_ns) VALUES (?1, ?2, ?3)", &insert) ||
+      sqlite3_bind_text (insert, 1, path, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_text (insert, 2, reason, -1, SQLITE_STATIC) != SQLITE_OK ||
+      sqlite3_bind_int64 (insert, 3, now) != SQLITE_OK ||
+      !catalog_step_done (insert)) {
+    catalog_fail (catalog, error, "delete file %s", path);
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  if (!catalog_audit_append (catalog, now, "delete", detail, error)) {
+    catalog_rollback (catalog);
+    return FALSE;
+  }
+  return catalog_commit (catalog, "delete file", error);
+}
+
+GHashTable *
+dvr_catalog_list_audit_keys (DvrCatalog *catalog, const gchar *action, GError **error)
+{
+  g_autoptr (sqlite3_stmt) stmt = NULL;
+  g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_return_val_if_fail (catalog != NULL, NULL);
+  g_return_val_if_fail (action != NULL, NULL);
+
+  if (!catalog_has_events (catalog))
+    return g_steal_pointer (&keys);
+  if (!catalog_prepare (catalog,
+          "SELECT json_extract (detail, '$.key') FROM audit WHERE action = ?1", &stmt) ||
+      sqlite3_bind_text (stmt, 1, action, -1, SQLITE_STATIC) != SQLITE_OK) {
+    catalog_fail (catalog, error, "list audit keys");
+    return NULL;
+  }
+  for (;;) {
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_DONE)
+      break;
+    if (rc != SQLITE_ROW) {
+      catalog_fail (catalog, error, "list audit keys");
+      return NULL;
+    }
+    if (sqlite3_column_type (stmt, 0) == SQLITE_TEXT)
+      g_hash_table_add (keys, column_dup (stmt, 0));
+  }
+  return g_steal_pointer (&keys);
+}

@@ -505,3 +505,24 @@ GPtrArray *dvr_catalog_reclaim_exported (DvrCatalog *catalog,
                                          GError **error);
 
 G_END_DECLS
+
+/* ---- Startup recovery (issue 8, src/dvr-recovery.c) ---- */
+
+/* Every segment's path (relative to the root) mapped to its bytes (a
+ * guint64 *), for checking the catalog against the files in one query.
+ * Returns a new table (keys and values owned by it), NULL on error. */
+GHashTable *dvr_catalog_list_segment_sizes (DvrCatalog *catalog, GError **error);
+/* Step 1 of deleting a file that has no segment row (an empty file left
+ * by a crash): in one transaction a garbage row with @reason and an audit
+ * row "delete" (path, bytes, sha256 (may be NULL), reason).  The caller
+ * then unlinks it, fsyncs its folder and drops the garbage row. */
+gboolean dvr_catalog_add_garbage_file (DvrCatalog *catalog,
+                                       const gchar *path,
+                                       guint64 bytes,
+                                       const gchar *sha256,
+                                       const gchar *reason,
+                                       GError **error);
+/* The "key" member of the detail of every audit row of @action (rows
+ * without one are left out), as a set (keys owned by the table), so that a
+ * finding made at every start is audited once.  NULL on error. */
+GHashTable *dvr_catalog_list_audit_keys (DvrCatalog *catalog, const gchar *action, GError **error);

@@ -17,11 +17,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dvr-catalog-merge.h"
+#include "dvr-recovery.h"
 #include "dvr-utils.h"
 
 /* How often dvrd looks at the mount point (a statx, cheap).  With the
@@ -171,6 +173,14 @@ volume_open (DvrDaemon *daemon, DvrDriveRole role, gboolean record, GError **err
   if (!record)
     return g_steal_pointer (&volume);
 
+  {
+    /* Segments left open by a kill or a power loss are catalogued before
+     * the new run begins, so that their runs are known and the events
+     * left running are ended over them (dvr_daemon_events_volume_opened). */
+    DvrRecoverySummary recovery;
+    if (!dvr_recovery_run (volume->root, volume->catalog, &recovery, error))
+      return NULL;
+  }
   {
     /* File names carry the run id; taking it above every run id on the
      * drive as well as in the catalog means no name is ever reused, even
@@ -619,6 +629,10 @@ copy_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
 {
   CopyJob *job = task_data;
   g_autofree gchar *folder = g_path_get_dirname (job->to);
+  g_autofree gchar *base = g_path_get_basename (job->to);
+  /* Written under a name no tool takes for a segment, renamed when whole:
+   * a crash mid-copy leaves no half segment for recovery to catalogue. */
+  g_autofree gchar *part = g_strdup_printf ("%s/.%s.migrating", folder, base);
   g_autofree gchar *sha256 = NULL;
   g_autofree guint8 *buffer = NULL;
   g_autoptr (GError) error = NULL;
@@ -630,14 +644,16 @@ copy_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     g_task_return_error (task, g_steal_pointer (&error));
     return;
   }
-  out = open (job->to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (out < 0 && errno == EEXIST) {
+  if (g_file_test (job->to, G_FILE_TEST_EXISTS)) {
     existed = TRUE;
-  } else if (out < 0) {
-    dvr_set_error_from_errno (&error, errno, "create", job->to);
-    g_task_return_error (task, g_steal_pointer (&error));
-    return;
   } else {
+    unlink (part);   /* left by a crash mid-copy */
+    out = open (part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (out < 0) {
+      dvr_set_error_from_errno (&error, errno, "create", part);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
     in = open (job->from, O_RDONLY | O_CLOEXEC);
     if (in < 0) {
       dvr_set_error_from_errno (&error, errno, "open", job->from);
@@ -659,14 +675,14 @@ copy_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
         if (w < 0 && errno == EINTR)
           continue;
         if (w < 0) {
-          dvr_set_error_from_errno (&error, errno, "write", job->to);
+          dvr_set_error_from_errno (&error, errno, "write", part);
           goto fail;
         }
         done += w;
       }
     }
     if (fdatasync (out) < 0) {
-      dvr_set_error_from_errno (&error, errno, "fdatasync", job->to);
+      dvr_set_error_from_errno (&error, errno, "fdatasync", part);
       goto fail;
     }
     /* What the drive holds, not what the page cache remembers. */
@@ -675,8 +691,13 @@ copy_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     out = -1;
     close (in);
     in = -1;
-    if (!dvr_fsync_directory (folder, &error))
+    /* Never over a file that appeared meanwhile. */
+    if (renameat2 (AT_FDCWD, part, AT_FDCWD, job->to, RENAME_NOREPLACE) < 0) {
+      dvr_set_error_from_errno (&error, errno, "rename into place", job->to);
       goto fail;
+    }
+    if (!dvr_fsync_directory (folder, &error))
+      goto fail_kept;
   }
   if (!dvr_file_hash_and_sync (job->to, &sha256, &size, &error))
     goto fail_kept;
@@ -699,8 +720,7 @@ fail:
     close (out);
   if (in >= 0)
     close (in);
-  if (!existed)
-    unlink (job->to);
+  unlink (part);
 fail_kept:
   g_task_return_error (task, g_steal_pointer (&error));
 }
