@@ -296,6 +296,7 @@ begin_switch (DvrDaemon *daemon, DvrVolume *next, const gchar *reason)
   g_message ("drive: switching to %s %s (%s): finalizing the open segments",
       dvr_drive_role_to_string (next->role), next->path, reason);
   daemon->switching = TRUE;
+  daemon->switch_started_utc_ns = dvr_utc_now_ns ();
   daemon->switch_to = next->role;
   g_free (daemon->switch_reason);
   daemon->switch_reason = g_strdup (reason);
@@ -352,9 +353,10 @@ dvr_daemon_drive_camera_stopped (DvrDaemon *daemon)
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     /* From a failed drive, what it held after the last segment with a row
-     * is lost with it: the gap starts there. */
+     * is lost with it: the gap starts there.  Otherwise at the stop: the
+     * cameras' last frames went to the old volume until then. */
     gint64 from = old->failed && camera->last_durable_utc_ns > 0 ?
-        MIN (camera->last_durable_utc_ns, now) : now;
+        MIN (camera->last_durable_utc_ns, now) : MIN (daemon->switch_started_utc_ns, now);
     dvr_pipeline_set_storage_root (camera->pipeline, next->root);
     if (daemon->recording)
       dvr_daemon_camera_open_gap (daemon, camera, from, gap_reason);

@@ -140,6 +140,7 @@ struct _DvrDaemon {
   gchar *eject_by;                 /* "dvrctl", "button" */
   gint64 eject_started_mono_ns;
   DvrDriveRole switch_to;
+  gint64 switch_started_utc_ns;    /* when the cameras were told to stop */
   gchar *switch_reason;
   guint drive_check_source;
   guint mountinfo_source;

@@ -14,8 +14,11 @@ count_probe (GstPad *pad, GstPadProbeInfo *probe, gpointer user_data)
 {
   DvrMediaInfo *info = user_data;
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (probe);
-  gint64 pts = GST_BUFFER_PTS_IS_VALID (buf) ? (gint64) GST_BUFFER_PTS (buf) : -1;
-  gint64 duration = GST_BUFFER_DURATION_IS_VALID (buf) ? (gint64) GST_BUFFER_DURATION (buf) : 0;
+  /* Times from a damaged file can be anything: keep the sum in range. */
+  gint64 pts = GST_BUFFER_PTS_IS_VALID (buf) && GST_BUFFER_PTS (buf) <= G_MAXINT64 / 2 ?
+      (gint64) GST_BUFFER_PTS (buf) : -1;
+  gint64 duration = GST_BUFFER_DURATION_IS_VALID (buf) &&
+      GST_BUFFER_DURATION (buf) <= G_MAXINT64 / 2 ? (gint64) GST_BUFFER_DURATION (buf) : 0;
 
   info->frames++;
   if (pts >= 0) {
@@ -33,8 +36,12 @@ pad_added (GstElement *demux, GstPad *pad, gpointer user_data)
   GstElement *sink = user_data;
   g_autoptr (GstPad) sinkpad = gst_element_get_static_pad (sink, "sink");
   g_autoptr (GstCaps) caps = gst_pad_query_caps (pad, NULL);
-  const gchar *media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
+  const gchar *media;
 
+  /* A damaged file may give a pad no caps at all. */
+  if (caps == NULL || gst_caps_is_empty (caps) || gst_caps_is_any (caps))
+    return;
+  media = gst_structure_get_name (gst_caps_get_structure (caps, 0));
   if (gst_pad_is_linked (sinkpad) ||
       !(g_str_has_prefix (media, "video/") || g_str_has_prefix (media, "image/")))
     return;
