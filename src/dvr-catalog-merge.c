@@ -344,12 +344,7 @@ dvr_catalog_import_segment (DvrCatalog *dest, const DvrSegment *segment, gint64 
   }
   if (!catalog_commit (dest, "migrate segment", error))
     return FALSE;
-  if (dest->max_span_ns >= 0)
-    dest->max_span_ns = MAX (dest->max_span_ns, segment->end_utc_ns - segment->start_utc_ns);
-  if (dest->totals_known) {
-    dest->total_segments++;
-    dest->total_bytes += segment->bytes;
-  }
+  catalog_note_segment_added (dest, segment);
   return TRUE;
 }
 
@@ -416,10 +411,7 @@ dvr_catalog_forget_migrated_segment (DvrCatalog *src, gint64 segment_id, const g
   }
   if (!catalog_commit (src, "forget migrated segment", error))
     return FALSE;
-  if (src->totals_known) {
-    src->total_segments -= MIN (1, src->total_segments);
-    src->total_bytes -= MIN (bytes, src->total_bytes);
-  }
+  catalog_note_segments_removed (src, 1, bytes);
   return TRUE;
 
 fail:

@@ -47,5 +47,8 @@ gboolean catalog_step_done (sqlite3_stmt *stmt);
 gboolean catalog_insert_segment (DvrCatalog *catalog, DvrSegment *segment, GError **error);
 gboolean catalog_link_segment (DvrCatalog *self, const DvrSegment *segment, GError **error);
 gboolean catalog_link_event (DvrCatalog *self, gint64 event_id, GError **error);
+/* After a commit: the connection's cached longest span and totals. */
+void catalog_note_segment_added (DvrCatalog *self, const DvrSegment *segment);
+void catalog_note_segments_removed (DvrCatalog *self, guint n, guint64 bytes);
 
 G_END_DECLS

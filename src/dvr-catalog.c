@@ -926,14 +926,31 @@ dvr_catalog_add_segment (DvrCatalog *catalog, DvrSegment *segment, GError **erro
   }
   if (!catalog_commit (catalog, "add segment", error))
     return FALSE;
-  if (catalog->max_span_ns >= 0)
-    catalog->max_span_ns = MAX (catalog->max_span_ns,
-        segment->end_utc_ns - segment->start_utc_ns);
-  if (catalog->totals_known) {
-    catalog->total_segments++;
-    catalog->total_bytes += segment->bytes;
-  }
+  catalog_note_segment_added (catalog, segment);
   return TRUE;
+}
+
+/* After a commit that added @segment's row: the connection's cached
+ * longest span and totals follow. */
+void
+catalog_note_segment_added (DvrCatalog *self, const DvrSegment *segment)
+{
+  if (self->max_span_ns >= 0)
+    self->max_span_ns = MAX (self->max_span_ns, segment->end_utc_ns - segment->start_utc_ns);
+  if (self->totals_known) {
+    self->total_segments++;
+    self->total_bytes += segment->bytes;
+  }
+}
+
+/* After a commit that removed @n rows of @bytes in all. */
+void
+catalog_note_segments_removed (DvrCatalog *self, guint n, guint64 bytes)
+{
+  if (!self->totals_known)
+    return;
+  self->total_segments -= MIN (n, self->total_segments);
+  self->total_bytes -= MIN (bytes, self->total_bytes);
 }
 
 /* The last column is clock_offset_ns, which a version-1 file (read only)
@@ -2632,10 +2649,7 @@ dvr_catalog_collect_garbage (DvrCatalog *catalog, const gint64 *segment_ids,
   garbage_statements_clear (&g);
   if (!catalog_commit (catalog, "delete segments", error))
     return NULL;
-  if (catalog->totals_known) {
-    catalog->total_segments -= MIN (paths->len, catalog->total_segments);
-    catalog->total_bytes -= MIN (deleted_bytes, catalog->total_bytes);
-  }
+  catalog_note_segments_removed (catalog, paths->len, deleted_bytes);
   return g_steal_pointer (&paths);
 }
 
@@ -3261,10 +3275,7 @@ dvr_catalog_reclaim_exported (DvrCatalog *catalog, const gint64 *segment_ids,
   g_clear_pointer (&select, sqlite3_finalize);
   if (!catalog_commit (catalog, "reclaim exported segments", error))
     return NULL;
-  if (catalog->totals_known) {
-    catalog->total_segments -= MIN (paths->len, catalog->total_segments);
-    catalog->total_bytes -= MIN (deleted_bytes, catalog->total_bytes);
-  }
+  catalog_note_segments_removed (catalog, paths->len, deleted_bytes);
   return g_steal_pointer (&paths);
 }
 
