@@ -8,6 +8,7 @@
 
 #include "dvr-catalog.h"
 #include "dvr-catalog-private.h"
+#include "dvr-utils.h"
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -670,6 +671,7 @@ catalog_open (const gchar *path, const gchar *uri, gboolean read_only, GError **
   g_autoptr (DvrCatalog) self = NULL;
   int flags = SQLITE_OPEN_NOMUTEX; /* one thread per connection */
   gint version = 0;
+  gboolean created;
 
   flags |= read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (uri != NULL)
@@ -678,6 +680,7 @@ catalog_open (const gchar *path, const gchar *uri, gboolean read_only, GError **
   self->path = g_strdup (path);
   self->read_only = read_only;
   self->max_span_ns = -1;
+  created = !read_only && !g_file_test (path, G_FILE_TEST_EXISTS);
 
   /* sqlite3_open_v2() hands back a handle even on failure, to carry the
    * message; dvr_catalog_free() closes it. */
@@ -724,6 +727,14 @@ catalog_open (const gchar *path, const gchar *uri, gboolean read_only, GError **
 
   if (!catalog_configure_writer (self, error) || !catalog_migrate (self, error))
     return NULL;
+  /* SQLite syncs the folder when it makes the WAL, not when it makes the
+   * database file: without this, a power loss soon after can leave a WAL
+   * whose database file has no name (found on tests/powerloss/dvr-powerfs). */
+  if (created) {
+    g_autofree gchar *folder = g_path_get_dirname (path);
+    if (!dvr_fsync_directory (folder, error))
+      return NULL;
+  }
   return g_steal_pointer (&self);
 }
 
