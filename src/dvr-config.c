@@ -100,6 +100,12 @@ G_DEFINE_QUARK (dvr-config-error-quark, dvr_config_error)
 /* A few minutes of every camera at the default bitrate: less is not a
  * fallback worth the name. */
 #define FALLBACK_SIZE_MIN_BYTES (G_GUINT64_CONSTANT (64) * 1024 * 1024)
+/* [storage] sync-interval: a power loss costs at most this much video, plus
+ * the sync itself (issue 8); at most 10 s. */
+#define DEFAULT_SYNC_INTERVAL_NS DVR_NSEC_PER_SEC
+#define SYNC_INTERVAL_MIN_NS (100 * DVR_NSEC_PER_MSEC)
+#define SYNC_INTERVAL_MAX_NS (10 * DVR_NSEC_PER_SEC)
+
 #define UNIT_ID_MAX_LENGTH 64
 #define CAMERA_NAME_MAX_LENGTH 32
 #define DEBOUNCE_MAX_NS (10 * DVR_NSEC_PER_SEC)
@@ -247,7 +253,7 @@ static const gchar *const retention_keys[] = {
 };
 
 static const gchar *const storage_keys[] = {
-  "removable", "fallback", "fallback-size", "eject-button", NULL
+  "removable", "fallback", "fallback-size", "eject-button", "sync-interval", NULL
 };
 
 /* Indexed by DvrSpeedUnits. */
@@ -2145,6 +2151,7 @@ parse_storage (ConfigParser *parser, const ScanGroup *group, GError **error)
                            "1K = 1024), such as 2G";
   g_autofree gchar *fallback = NULL;
   g_autofree gchar *size = NULL;
+  g_autofree gchar *interval = NULL;
   guint line;
 
   warn_unknown_keys (parser, group, storage_keys);
@@ -2177,6 +2184,20 @@ parse_storage (ConfigParser *parser, const ScanGroup *group, GError **error)
       return set_expected_error (error, parser, line, GROUP_STORAGE, "fallback-size", size_what,
                                  size);
     config->fallback_size_bytes = bytes;
+  }
+
+  /* The bound on what a power loss costs (docs/storage.md); 0 turns the
+   * periodic sync off, for the benchmark's baseline. */
+  if (!lookup_value (parser, group, "sync-interval", &interval, &line, error))
+    return FALSE;
+  if (interval != NULL) {
+    gint64 ns = 0;
+
+    if (!parse_seconds (interval, &ns) || (ns != 0 && ns < SYNC_INTERVAL_MIN_NS) ||
+        ns > SYNC_INTERVAL_MAX_NS)
+      return set_expected_error (error, parser, line, GROUP_STORAGE, "sync-interval",
+                                 "0 (off) or seconds between 0.1 and 10", interval);
+    config->sync_interval_ns = ns;
   }
   return TRUE;
 }
@@ -2388,6 +2409,7 @@ dvr_config_new (const gchar *path)
   config->ignition_debounce_ns = DEFAULT_IGNITION_DEBOUNCE_NS;
   config->hold_over_ns = DEFAULT_HOLD_OVER_NS;
   config->fallback_size_bytes = DEFAULT_FALLBACK_SIZE_BYTES;
+  config->sync_interval_ns = DEFAULT_SYNC_INTERVAL_NS;
   config->indicators = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_indicator_config_free);
   config->warnings = g_ptr_array_new_with_free_func (g_free);
   return config;

@@ -145,6 +145,8 @@ typedef struct {
   gchar *fallback_root;     /* [storage] fallback: absolute folder recorded into while no
                              * drive is usable; NULL: none (cameras wait for a drive) */
   guint64 fallback_size_bytes; /* [storage] fallback-size: the fallback ring's budget */
+  gint64 sync_interval_ns;  /* [storage] sync-interval: how often the segments being
+                             * written are fdatasync'd; 0: never (benchmark baseline) */
   gchar *eject_signal;      /* [storage] eject-button: a signal whose long press ejects
                              * the drive; NULL: none */
   gchar *checksum;          /* SHA-256 (hex) of the text parsed, for the audit log */

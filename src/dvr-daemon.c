@@ -31,7 +31,6 @@
 
 /* How often the segments being written are synced: a power loss costs at
  * most this plus the time one sync takes (issue 8: at most 2 s). */
-#define SYNC_OPEN_INTERVAL_MS 1000
 
 typedef struct {
   DvrCamera *camera;
@@ -808,7 +807,9 @@ void
 dvr_daemon_start (DvrDaemon *daemon)
 {
   dvr_daemon_ensure_day_folders (daemon);
-  daemon->sync_source = g_timeout_add (SYNC_OPEN_INTERVAL_MS, sync_open_segments_cb, daemon);
+  if (daemon->config->sync_interval_ns > 0)
+    daemon->sync_source = g_timeout_add (daemon->config->sync_interval_ns / DVR_NSEC_PER_MSEC,
+        sync_open_segments_cb, daemon);
   daemon->day_folder_source = g_timeout_add_seconds (DAY_FOLDER_INTERVAL_S,
       dvr_daemon_ensure_day_folders, daemon);
   dvr_daemon_drive_start (daemon);

@@ -1510,6 +1510,27 @@ test_config_storage (void)
                            &error);
   g_assert_no_error (error);
   g_assert_false (smallest->storage_removable);
+  g_assert_cmpint (smallest->sync_interval_ns, ==, G_GINT64_CONSTANT (1000000000));
+  g_clear_pointer (&smallest, dvr_config_free);
+
+  /* sync-interval: 0 turns the periodic sync off; fixed or removable. */
+  smallest = fixture_load (f, RECORDER "[storage]\nsync-interval = 0\n[camera c]\nsource = test\n",
+                           &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (smallest->sync_interval_ns, ==, 0);
+  g_clear_pointer (&smallest, dvr_config_free);
+  smallest = fixture_load (f, RECORDER "[storage]\nsync-interval = 0.25\n[camera c]\nsource = test\n",
+                           &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (smallest->sync_interval_ns, ==, G_GINT64_CONSTANT (250000000));
+  assert_load_fails (f, RECORDER "[storage]\nsync-interval = 0.05\n[camera c]\nsource = test\n",
+                     DVR_CONFIG_ERROR_INVALID_VALUE,
+                     "test.conf:4: [storage] sync-interval: expected 0 (off) or seconds between "
+                     "0.1 and 10, got \"0.05\"");
+  assert_load_fails (f, RECORDER "[storage]\nsync-interval = 11\n[camera c]\nsource = test\n",
+                     DVR_CONFIG_ERROR_INVALID_VALUE,
+                     "test.conf:4: [storage] sync-interval: expected 0 (off) or seconds between "
+                     "0.1 and 10, got \"11\"");
 }
 
 /* A removable drive's mount point need not exist: a unit that boots
