@@ -109,6 +109,18 @@ struct _DvrPipeline {
   /* Replay's streaming thread only. */
   GstSegment replay_segment;
   GstClockTime replay_end_rt;
+  /* A replay is set playing by its first frame, from a helper thread
+   * (replay_start()), with a flushing seek.  start_pending is the pipeline
+   * that may still be started so; stop and teardown (main loop) take it
+   * over under start_lock.  A stop's EOS sent before that start overtakes
+   * the stream's caps, and matroskamux writes its header without them;
+   * the flush then takes the EOS back and lets the stream in, whose caps
+   * arrive "late": "Could not multiplex stream", a file that does not
+   * play, a segment kept as partial, and (dvrd slowed down) buffers
+   * reaching collectpads without a segment, a critical.  And a start
+   * after a teardown would set a torn-down pipeline playing again. */
+  GMutex start_lock;
+  GstElement *start_pending;   /* start_lock; compared, never used */
 };
 
 G_DEFINE_TYPE (DvrPipeline, dvr_pipeline, G_TYPE_OBJECT)
@@ -124,6 +136,7 @@ static guint signals[SIGNAL_LAST];
 
 static void dvr_pipeline_fail (DvrPipeline *self, const gchar *reason);
 static gboolean replay_seek (GstElement *pipeline, GstSeekFlags flags);
+static gboolean take_over_start (DvrPipeline *self);
 typedef enum {
   AFTER_TEARDOWN_RESTART,
   AFTER_TEARDOWN_STOP,
@@ -669,6 +682,7 @@ dvr_pipeline_teardown (DvrPipeline *self, AfterTeardown after)
   g_clear_handle_id (&self->stop_source, g_source_remove);
   g_clear_handle_id (&self->bus_watch, g_source_remove);
   self->draining = FALSE;
+  take_over_start (self);
   if (self->pipeline == NULL || self->teardown_pending)
     return;
   job = g_new0 (Teardown, 1);
@@ -687,6 +701,31 @@ static void
 send_eos_thread (GstElement *pipeline, gpointer data)
 {
   gst_pad_send_event (GST_PAD (data), gst_event_new_eos ());
+}
+
+/* Helper thread: EOS into every input of splitmuxsink, the video first.
+ * An EOS on the video alone leaves the metadata tracks open, and the
+ * muxer never finishes the file: the source's own EOS, queued in front of
+ * the encoder behind frames the muxer now refuses, is dropped there with
+ * them (the queue stops on their GST_FLOW_EOS), so dvrmeta never passes
+ * it on to the tracks. */
+static void
+send_eos_to_inputs_thread (GstElement *pipeline, gpointer data)
+{
+  GstElement *splitmux = data;
+  g_autoptr (GstPad) video = gst_element_get_static_pad (splitmux, "video");
+  g_autoptr (GstIterator) it = gst_element_iterate_sink_pads (splitmux);
+  GValue item = G_VALUE_INIT;
+
+  if (video != NULL)
+    gst_pad_send_event (video, gst_event_new_eos ());
+  while (gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&item);
+    if (pad != video)
+      gst_pad_send_event (pad, gst_event_new_eos ());
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
 }
 
 static gboolean
@@ -787,12 +826,40 @@ replay_seek (GstElement *pipeline, GstSeekFlags flags)
           GST_SEEK_TYPE_NONE, GST_CLOCK_TIME_NONE));
 }
 
+/* Helper thread.  start_lock is held across the seek and the state change
+ * (a seek on a file and PAUSED to PLAYING: milliseconds), so a stop or a
+ * teardown on the main loop comes wholly before or wholly after them. */
 static void
 replay_start (GstElement *pipeline, gpointer user_data)
 {
+  DvrPipeline *self = user_data;
+
+  g_mutex_lock (&self->start_lock);
+  if (self->start_pending != pipeline) {
+    g_mutex_unlock (&self->start_lock);
+    GST_DEBUG_OBJECT (pipeline, "stopped or torn down before it played: not starting");
+    return;
+  }
+  self->start_pending = NULL;
   if (!replay_seek (pipeline, GST_SEEK_FLAG_FLUSH))
     GST_INFO_OBJECT (pipeline, "replay source cannot seek: it will not loop");
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  g_mutex_unlock (&self->start_lock);
+}
+
+/* Main loop: takes the current pipeline's start over from replay_start().
+ * TRUE when that start had not run yet: the replay never played, and
+ * nothing reached the muxer (clocksync holds the first frame in PAUSED). */
+static gboolean
+take_over_start (DvrPipeline *self)
+{
+  gboolean pending;
+
+  g_mutex_lock (&self->start_lock);
+  pending = self->pipeline != NULL && self->start_pending == self->pipeline;
+  self->start_pending = NULL;
+  g_mutex_unlock (&self->start_lock);
+  return pending;
 }
 
 /* A non-flushing segment seek bases the next loop on the last frame's
@@ -833,13 +900,15 @@ replay_rebase_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 static GstPadProbeReturn
 replay_first_buffer (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 {
+  DvrPipeline *self = user_data;
   /* The pipeline from the pad, not self->pipeline, which a teardown may
    * already have taken while this streaming thread runs. */
   g_autoptr (GstElement) caps = gst_pad_get_parent_element (pad);
   g_autoptr (GstObject) pipeline = caps ? gst_object_get_parent (GST_OBJECT (caps)) : NULL;
 
   if (pipeline != NULL)
-    gst_element_call_async (GST_ELEMENT (pipeline), replay_start, NULL, NULL);
+    gst_element_call_async (GST_ELEMENT (pipeline), replay_start, g_object_ref (self),
+        g_object_unref);
   return GST_PAD_PROBE_REMOVE;
 }
 
@@ -1132,6 +1201,11 @@ start_pipeline (DvrPipeline *self)
     dvr_pipeline_fail (self, error->message);
     return;
   }
+  if (self->camera->kind == DVR_SOURCE_KIND_REPLAY) {
+    g_mutex_lock (&self->start_lock);
+    self->start_pending = self->pipeline;
+    g_mutex_unlock (&self->start_lock);
+  }
   /* Opening a device can block: state changes happen on a helper thread.
    * A failure posts an error, which reaches bus_cb. */
   gst_element_call_async (self->pipeline, start_thread,
@@ -1305,15 +1379,14 @@ stop_timeout_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
   }
   if (self->splitmux != NULL && !self->eos_forced) {
-    /* The source did not forward EOS (stalled): push it into the muxer side
-     * directly so the open segment still gets a proper end. */
-    g_autoptr (GstPad) pad = gst_element_get_static_pad (self->splitmux, "video");
+    /* The source did not forward EOS (stalled), or the encoder is still
+     * draining: push it into the muxer side directly, on every stream, so
+     * the open segment still gets a proper end. */
     GST_WARNING_OBJECT (self->pipeline, "%s: no EOS from the source, forcing it",
         self->camera->name);
     self->eos_forced = TRUE;
-    if (pad != NULL)
-      gst_element_call_async (self->pipeline, send_eos_thread, g_steal_pointer (&pad),
-          gst_object_unref);
+    gst_element_call_async (self->pipeline, send_eos_to_inputs_thread,
+        gst_object_ref (self->splitmux), gst_object_unref);
     self->stop_source = g_timeout_add (STOP_TEARDOWN_MS - STOP_FORCE_EOS_MS, stop_timeout_cb, self);
     return G_SOURCE_REMOVE;
   }
@@ -1376,6 +1449,14 @@ dvr_pipeline_stop (DvrPipeline *self)
   }
   set_state (self, DVR_PIPELINE_STATE_STOPPING);
   g_clear_handle_id (&self->stall_source, g_source_remove);
+  if (take_over_start (self)) {
+    /* A replay that never played: no frame, no file, nothing to close.
+     * An EOS would only make the muxer write a header without a track,
+     * and PAUSED, the pipeline would not even post it. */
+    GST_DEBUG_OBJECT (self->pipeline, "%s: stopped before it played", self->camera->name);
+    dvr_pipeline_teardown (self, AFTER_TEARDOWN_STOP);
+    return;
+  }
   /* EOS goes in right after the source, behind every frame counted in:
    * it flows through the encoder and the muxer, so the open segment ends
    * with every frame captured so far.  It does not wait for the source
@@ -1573,6 +1654,7 @@ dvr_pipeline_finalize (GObject *object)
   g_free (self->current.codec);
   g_main_context_unref (self->context);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->start_lock);
   G_OBJECT_CLASS (dvr_pipeline_parent_class)->finalize (object);
 }
 
@@ -1604,6 +1686,7 @@ static void
 dvr_pipeline_init (DvrPipeline *self)
 {
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->start_lock);
   g_queue_init (&self->closed);
   self->context = g_main_context_ref_thread_default ();
   self->current.first_rt = self->current.end_rt = GST_CLOCK_TIME_NONE;

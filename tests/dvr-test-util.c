@@ -18,6 +18,38 @@
 #include "dvr-control.h"
 #include "dvr-utils.h"
 
+gdouble
+dvr_test_timeout_scale (void)
+{
+  const gchar *text = g_getenv ("DVR_TEST_TIMEOUT_SCALE");
+
+  if (text != NULL && *text != '\0') {
+    gchar *end = NULL;
+    gdouble scale = g_ascii_strtod (text, &end);
+    if (end != NULL && *end == '\0' && scale >= 1.0 && scale <= 1000.0)
+      return scale;
+    g_error ("DVR_TEST_TIMEOUT_SCALE=%s: expected a number from 1 to 1000", text);
+  }
+  return dvr_test_under_wrapper () ? 10.0 : 1.0;
+}
+
+guint
+dvr_test_timeout_ms (guint ms)
+{
+  return (guint) MIN ((gdouble) ms * dvr_test_timeout_scale (), (gdouble) G_MAXUINT);
+}
+
+gboolean
+dvr_test_under_wrapper (void)
+{
+  const gchar *wrapper = g_getenv ("DVRD_WRAPPER");
+
+  for (; wrapper != NULL && *wrapper != '\0'; wrapper++)
+    if (!g_ascii_isspace (*wrapper))
+      return TRUE;
+  return FALSE;
+}
+
 typedef struct {
   DvrTestDecode *out;
 } DecodeState;
@@ -82,7 +114,8 @@ dvr_test_decode_file (const gchar *path, DvrTestDecode *out, GError **error)
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   bus = gst_element_get_bus (pipeline);
-  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus, dvr_test_timeout_ms (60000) * GST_MSECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   qpad = gst_element_get_static_pad (tee, "src");
   caps = gst_pad_get_current_caps (qpad);
   if (caps != NULL)
@@ -166,7 +199,8 @@ dvr_test_make_clip (const gchar *path, guint width, guint height, guint fps,
     return FALSE;
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   bus = gst_element_get_bus (pipeline);
-  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus, dvr_test_timeout_ms (120000) * GST_MSECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   if (msg == NULL || GST_MESSAGE_TYPE (msg) != GST_MESSAGE_EOS) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "making clip %s failed", path);
@@ -190,7 +224,7 @@ dvr_test_daemon_status (DvrTestDaemon *daemon, GError **error)
 {
   g_autoptr (JsonObject) request = json_object_new ();
   json_object_set_string_member (request, "cmd", "status");
-  return dvr_control_call (daemon->socket_path, request, 5000, error);
+  return dvr_control_call (daemon->socket_path, request, dvr_test_timeout_ms (5000), error);
 }
 
 JsonObject *
@@ -217,7 +251,7 @@ JsonObject *
 dvr_test_daemon_wait (DvrTestDaemon *daemon, guint timeout_ms,
     DvrTestStatusFunc func, gpointer user_data)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 end = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (timeout_ms) * 1000;
 
   while (g_get_monotonic_time () < end) {
     g_autoptr (GError) error = NULL;
@@ -248,8 +282,10 @@ gint
 dvr_test_daemon_stop (DvrTestDaemon *daemon, guint timeout_ms, gint64 *elapsed_ms)
 {
   gint64 start = g_get_monotonic_time ();
+  gint64 limit_us = (gint64) dvr_test_timeout_ms (timeout_ms) * 1000;
+
   g_subprocess_send_signal (daemon->process, SIGTERM);
-  while (g_get_monotonic_time () - start < (gint64) timeout_ms * 1000) {
+  while (g_get_monotonic_time () - start < limit_us) {
     if (g_subprocess_get_identifier (daemon->process) == NULL) {
       if (elapsed_ms != NULL)
         *elapsed_ms = (g_get_monotonic_time () - start) / 1000;
@@ -601,7 +637,8 @@ dvr_test_demux_tracks (const gchar *path, GArray *json, GArray *text)
   g_signal_connect (demux, "pad-added", G_CALLBACK (demux_pad_added), &state);
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
   bus = gst_element_get_bus (pipeline);
-  message = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  message = gst_bus_timed_pop_filtered (bus, dvr_test_timeout_ms (60000) * GST_MSECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   g_assert_nonnull (message);
   g_assert_cmpint (GST_MESSAGE_TYPE (message), ==, GST_MESSAGE_EOS);
@@ -649,7 +686,8 @@ dvr_test_daemon_start_with_env (const gchar *folder, const gchar *config_text,
   }
   if (daemon->process == NULL)
     return NULL;
-  for (guint i = 0; i < 200; i++) {
+  for (gint64 end = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (10000) * 1000;
+       g_get_monotonic_time () < end;) {
     g_autoptr (JsonObject) status = NULL;
     if (g_file_test (daemon->socket_path, G_FILE_TEST_EXISTS) &&
         (status = dvr_test_daemon_status (daemon, NULL)) != NULL)
@@ -716,7 +754,8 @@ dvr_test_make_mjpeg_clip (const gchar *path, guint width, guint height, guint fp
   }
   g_assert_cmpint (gst_app_src_end_of_stream (GST_APP_SRC (source)), ==, GST_FLOW_OK);
   bus = gst_element_get_bus (mux);
-  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  msg = gst_bus_timed_pop_filtered (bus, dvr_test_timeout_ms (120000) * GST_MSECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   gst_element_set_state (mux, GST_STATE_NULL);
   g_assert_nonnull (msg);
   g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);

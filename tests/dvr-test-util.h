@@ -12,6 +12,22 @@ G_BEGIN_DECLS
 /* Exit status meson reads as "skipped". */
 #define DVR_TEST_SKIP 77
 
+/* How much slower than usual this run is: DVR_TEST_TIMEOUT_SCALE (a
+ * number >= 1) when set, else 10 when dvrd runs under a wrapper
+ * (DVRD_WRAPPER: the valgrind setup, where dvrd and the test run 10 to 50
+ * times slower), else 1. */
+gdouble dvr_test_timeout_scale (void);
+/* @ms times dvr_test_timeout_scale(), for a wait that ends as soon as what
+ * it waits for happens (a status, a file, an exit), a bound on how long
+ * something may take, a timeout in dvrd's config (stall-timeout), or how
+ * long a test lets dvrd record: under a wrapper the cameras record slower
+ * than real time, so N s of video take longer than N s. */
+guint dvr_test_timeout_ms (guint ms);
+/* TRUE when dvrd runs under a wrapper (DVRD_WRAPPER, e.g. valgrind): a
+ * test whose check needs real time (a camera keeping its frame rate, a
+ * latency) then exits DVR_TEST_SKIP and says why. */
+gboolean dvr_test_under_wrapper (void);
+
 /* What decoding a whole file found. */
 typedef struct {
   guint64 frames;        /* decoded video frames */
@@ -51,11 +67,12 @@ typedef struct {
 
 /* Starts $DVRD with @config_text written to a file in @folder (its
  * control socket must be @folder/control.sock), waits until it answers
- * "status" (up to 10 s). */
+ * "status" (up to 10 s, scaled by dvr_test_timeout_ms()).  Under
+ * DVRD_WRAPPER, dvrd runs under that command line. */
 DvrTestDaemon *dvr_test_daemon_start (const gchar *folder, const gchar *config_text, GError **error);
-/* Sends SIGTERM and waits up to @timeout_ms; returns the exit status, or
- * -1 when it did not exit in time (it is then killed). @elapsed_ms gets the
- * time it took. */
+/* Sends SIGTERM and waits up to @timeout_ms (scaled by
+ * dvr_test_timeout_ms()); returns the exit status, or -1 when it did not
+ * exit in time (it is then killed). @elapsed_ms gets the time it took. */
 gint dvr_test_daemon_stop (DvrTestDaemon *daemon, guint timeout_ms, gint64 *elapsed_ms);
 void dvr_test_daemon_free (DvrTestDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrTestDaemon, dvr_test_daemon_free)
@@ -65,7 +82,8 @@ JsonObject *dvr_test_daemon_status (DvrTestDaemon *daemon, GError **error);
 JsonObject *dvr_test_status_camera (JsonObject *status, const gchar *name);
 
 /* Polls "status" every 20 ms until @func accepts a reply, and returns that
- * reply (new ref), or NULL after @timeout_ms. */
+ * reply (new ref), or NULL after @timeout_ms (scaled by
+ * dvr_test_timeout_ms()). */
 typedef gboolean (*DvrTestStatusFunc) (JsonObject *status, gpointer user_data);
 JsonObject *dvr_test_daemon_wait (DvrTestDaemon *daemon, guint timeout_ms,
                                   DvrTestStatusFunc func, gpointer user_data);

@@ -337,8 +337,9 @@ main (int argc, char **argv)
   g_assert_cmpint (g_mkdir (fx.storage, 0750), ==, 0);
   g_string_append_printf (c,
       "[recorder]\nunit-id = test-car\nstorage = %s\nsegment-length = 2\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
-      "[gps]\ngpsd = none\n", fx.storage, fx.folder);
+      "[gps]\ngpsd = none\n", fx.storage, dvr_test_timeout_ms (5000) / 1000, fx.folder);
   for (guint i = 0; i < G_N_ELEMENTS (cameras); i++)
     g_string_append_printf (c, "[camera %s]\nsource = test\nwidth = 160\nheight = 120\n"
         "framerate = %d/1\nkeyframe-interval = %d\n", cameras[i], FPS, FPS);

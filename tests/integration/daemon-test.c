@@ -108,7 +108,7 @@ raw_exchange (const gchar *socket_path, const gchar *data, gsize len)
   gchar *line;
 
   g_assert_no_error (error);
-  g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), dvr_test_timeout_ms (5000) / 1000);
   g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)),
       data, len, NULL, NULL, &error));
   g_assert_no_error (error);
@@ -124,11 +124,13 @@ static void
 test_control_malformed (void)
 {
   g_autofree gchar *folder = dvr_test_mkdtemp ();
+  /* stall-timeout: the default, scaled (valgrind: dvrd starts slowly). */
   g_autofree gchar *config_text = g_strdup_printf (
-      "[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n[gps]\ngpsd = none\n"
+      "[recorder]\nstorage = %s\nstall-timeout = %u\n[control]\nsocket = %s/control.sock\n"
+      "[gps]\ngpsd = none\n"
       "[camera front]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n"
       "watermark = true\n",
-      folder, folder);
+      folder, dvr_test_timeout_ms (5000) / 1000, folder);
   g_autoptr (GError) error = NULL;
   g_autoptr (DvrTestDaemon) daemon = dvr_test_daemon_start (folder, config_text, &error);
   const gchar *bad[] = {
@@ -181,7 +183,7 @@ test_control_malformed (void)
     g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (silent)),
         "{\"cmd\":", 7, NULL, NULL, &error);
     g_assert_no_error (error);
-    dvr_test_wait_ms (1000);
+    dvr_test_wait_ms (dvr_test_timeout_ms (1000));
     status = dvr_test_daemon_status (daemon, &error);
     g_assert_no_error (error);
     frames_after = json_object_get_int_member (dvr_test_status_camera (status, "front"), "frames_in");
@@ -377,10 +379,11 @@ test_stall_restart (void)
   thread = g_thread_new ("writer", writer_thread, &w);
 
   config_text = g_strdup_printf (
-      "[recorder]\nstorage = %s\nstall-timeout = 1\nrestart-backoff-min = 0.5\n"
+      "[recorder]\nstorage = %s\nstall-timeout = %u\nrestart-backoff-min = 0.5\n"
       "restart-backoff-max = 1\n[control]\nsocket = %s/control.sock\n"
       "[camera steady]\nsource = test\nwidth = 160\nheight = 120\nframerate = 10/1\n"
-      "[camera stuck]\nsource = replay:%s\n", folder, folder, fifo);
+      "[camera stuck]\nsource = replay:%s\n", folder, dvr_test_timeout_ms (1000) / 1000,
+      folder, fifo);
   daemon = dvr_test_daemon_start (folder, config_text, &error);
   g_assert_no_error (error);
 
@@ -389,7 +392,7 @@ test_stall_restart (void)
   steady_frames = json_object_get_int_member (dvr_test_status_camera (stalled, "steady"), "frames_in");
   /* The stalled pipeline's teardown is blocked in read() on the pipe; dvrd
    * answers and the other camera records all the same. */
-  dvr_test_wait_ms (1000);
+  dvr_test_wait_ms (dvr_test_timeout_ms (1000));
   {
     g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
     JsonObject *steady = dvr_test_status_camera (status, "steady");
@@ -420,7 +423,7 @@ test_stall_restart (void)
   g_cond_signal (&w.cond);
   g_mutex_unlock (&w.lock);
   {
-    gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+    gint64 end = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (10000) * 1000;
     gint64 restarts = 0;
     while (restarts < 1 && g_get_monotonic_time () < end) {
       g_autoptr (JsonObject) status = dvr_test_daemon_status (daemon, &error);
@@ -448,7 +451,8 @@ test_stall_restart (void)
   {
     gint64 elapsed = 0;
     g_assert_cmpint (dvr_test_daemon_stop (daemon, 10000, &elapsed), ==, 0);
-    g_assert_cmpint (elapsed, <, 5000);
+    /* Scaled: under valgrind the exit's leak check alone takes longer. */
+    g_assert_cmpint (elapsed, <, dvr_test_timeout_ms (5000));
   }
   g_thread_join (thread);
 

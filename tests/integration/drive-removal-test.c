@@ -786,7 +786,7 @@ index_segments (GPtrArray *segments)
 static void
 wait_more_segments (const gchar *root, GPtrArray *before, guint n)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (WAIT_MS) * 1000;
 
   for (;;) {
     g_autoptr (GPtrArray) now = catalog_segments (root);
@@ -949,12 +949,14 @@ build_config (Rig *rig, const gchar *cameras_text)
 {
   return g_strdup_printf (
       "[recorder]\nunit-id = " UNIT_ID "\nstorage = %s\nsegment-length = %d\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[storage]\nremovable = true\nfallback = %s\nfallback-size = " FALLBACK_SIZE_TEXT "\n"
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = none\n"
       "[events]\npre-event = %d\npost-event = %d\n"
       "%s",
-      rig->storage, SEGMENT_S, rig->fallback, rig->folder, PRE_EVENT_S, POST_EVENT_S,
+      rig->storage, SEGMENT_S, dvr_test_timeout_ms (5000) / 1000, rig->fallback, rig->folder,
+      PRE_EVENT_S, POST_EVENT_S,
       cameras_text);
 }
 
@@ -1059,7 +1061,7 @@ wait_recording_on_drive (Rig *rig, guint n)
   g_autoptr (JsonObject) status = wait_recording_where (rig, "present", "drive", WAIT_MS);
   g_autoptr (DvrDriveIdentity) identity = load_own_identity (rig->storage);
   JsonObject *drive = status_drive (status);
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (WAIT_MS) * 1000;
 
   g_assert_cmpstr (get_string (drive, "drive_uuid"), ==, identity->drive_uuid);
   g_assert_cmpstr (get_string (drive, "recording_path"), ==, rig->storage);
@@ -1083,7 +1085,7 @@ wait_recording_on_drive (Rig *rig, guint n)
 static GPtrArray *
 wait_fallback_segments (Rig *rig, guint n)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (WAIT_MS) * 1000;
 
   for (;;) {
     g_autofree gchar *catalog = g_build_filename (rig->fallback, DVR_STORAGE_CATALOG_NAME, NULL);
@@ -2424,6 +2426,16 @@ main (int argc, char **argv)
   gint test_argc;
 
   gst_init (&argc, &argv);
+  if (dvr_test_under_wrapper ()) {
+    /* The alarm within 2 s of the first failing write, a hole under 2 s
+     * at each change of storage explained by gap rows (wall-clock UTC
+     * against the frames' times), the eject a long press timed in
+     * milliseconds: real-time bounds that valgrind's dvrd, whose frames
+     * fall behind real time, cannot be held to. */
+    g_print ("1..0 # SKIP dvrd under a wrapper (DVRD_WRAPPER) records slower than real "
+        "time: the drive changes are checked against real-time bounds\n");
+    return DVR_TEST_SKIP;
+  }
   /* The cases are independent, and a soft failure (expect()) in one
    * must not hide what the others find: keep going. */
   for (gint i = 0; i < argc; i++)

@@ -418,7 +418,7 @@ open_catalog (void)
 static JsonObject *
 wait_evidence (gint64 id)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (WAIT_MS) * 1000;
 
   for (;;) {
     g_autoptr (JsonObject) reply = call_ok ("{\"cmd\":\"event\",\"event\":%" G_GINT64_FORMAT "}",
@@ -630,6 +630,7 @@ build_config (void)
 
   g_string_append_printf (c,
       "[recorder]\nunit-id = test-car\nstorage = %s\nsegment-length = 1\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = none\n"
       "[events]\npre-event = %d\npost-event = %d\n"
@@ -638,7 +639,8 @@ build_config (void)
       "[signal door]\naction = stop-event\n"
       "[signal aux]\naction = mark\n"
       "[signal brake]\naction = sensor-only\n",
-      fx.storage, fx.folder, (gint) (EVENTS_PRE_NS / SECOND), (gint) (POST_NS / SECOND));
+      fx.storage, dvr_test_timeout_ms (5000) / 1000, fx.folder, (gint) (EVENTS_PRE_NS / SECOND),
+      (gint) (POST_NS / SECOND));
   for (guint i = 0; i < G_N_ELEMENTS (cameras); i++) {
     g_string_append_printf (c, "[camera %s]\nsource = test\nwidth = 320\nheight = 240\n"
         "framerate = %d/1\nkeyframe-interval = %d\n", cameras[i].name, FPS, FPS);
@@ -1434,6 +1436,15 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  if (dvr_test_under_wrapper ()) {
+    /* Event windows are dvrd's wall-clock times (within 0.5 s of the
+     * requests); frames carry the cameras' running time, which under
+     * valgrind falls further behind the wall clock every second, so no
+     * segment ever reaches a window's end. */
+    g_print ("1..0 # SKIP dvrd under a wrapper (DVRD_WRAPPER) records slower than real "
+        "time: its frames never reach the wall-clock event windows\n");
+    return DVR_TEST_SKIP;
+  }
   fx.decoded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_test_add_func ("/event-record/trigger", test_trigger);
   g_test_add_func ("/event-record/sensor-only", test_sensor_only);

@@ -349,10 +349,12 @@ build_config (void)
 
   g_string_append_printf (c,
       "[recorder]\nunit-id = " UNIT "\nstorage = %s\nsegment-length = 2\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = none\n"
       "[events]\npre-event = %d\npost-event = %d\n",
-      fx.storage, fx.folder, (gint) (PRE_NS / SECOND), (gint) (POST_NS / SECOND));
+      fx.storage, dvr_test_timeout_ms (5000) / 1000, fx.folder, (gint) (PRE_NS / SECOND),
+      (gint) (POST_NS / SECOND));
   for (guint i = 0; i < G_N_ELEMENTS (cameras); i++)
     g_string_append_printf (c, "[camera %s]\nsource = test\nwidth = 320\nheight = 240\n"
         "framerate = %d/1\nkeyframe-interval = %d\n", cameras[i], FPS, FPS);
@@ -382,7 +384,7 @@ stop_daemon (void)
 static void
 wait_segments_until (gint64 until)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) dvr_test_timeout_ms (WAIT_MS) * 1000;
 
   for (;;) {
     g_autoptr (GError) error = NULL;
@@ -1385,6 +1387,13 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  if (dvr_test_under_wrapper ()) {
+    /* As event-record-test: an event's window is wall-clock time, and
+     * under valgrind the cameras' frames fall ever further behind it. */
+    g_print ("1..0 # SKIP dvrd under a wrapper (DVRD_WRAPPER) records slower than real "
+        "time: its frames never reach the wall-clock event window to export\n");
+    return DVR_TEST_SKIP;
+  }
   g_test_add_func ("/export/record", test_record);
   g_test_add_func ("/export/event", test_event);
   g_test_add_func ("/export/small-queue", test_small_queue);

@@ -226,7 +226,8 @@ on_wait_timeout (gpointer user_data)
 /* Runs the main loop until @cond; on timeout prints gpsfake's log and
  * fails. */
 #define WAIT_FOR(f, cond) G_STMT_START {                                     \
-    guint timeout_id_ = g_timeout_add (WAIT_TIMEOUT_MS, on_wait_timeout, NULL); \
+    guint timeout_id_ = g_timeout_add (dvr_test_timeout_ms (WAIT_TIMEOUT_MS),  \
+        on_wait_timeout, NULL);                                              \
     timed_out = FALSE;                                                       \
     while (!(cond) && !timed_out)                                            \
       g_main_context_iteration (NULL, TRUE);                                 \

@@ -106,6 +106,7 @@ config_text (Fixture *f, const gchar *power_off)
 
   g_string_append_printf (c,
       "[recorder]\nunit-id = ignition-test\nstorage = %s\nsegment-length = 1\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = none\n"
       "[events]\npre-event = 1\npost-event = %d\n"
@@ -118,7 +119,8 @@ config_text (Fixture *f, const gchar *power_off)
       "[signal door]\nsource = control\n"
       "[indicator rec]\noutput = evdev\ndevice = %s\nled = LED_MISC\nshows = recording\n"
       "[indicator evt]\noutput = evdev\ndevice = %s\nled = LED_MAIL\nshows = event\n",
-      f->storage, f->folder, POST_EVENT_S, DEBOUNCE_MS / 1000.0, HOLD_OVER_S,
+      f->storage, dvr_test_timeout_ms (5000) / 1000, f->folder, POST_EVENT_S,
+      DEBOUNCE_MS / 1000.0, HOLD_OVER_S,
       power_off, f->port, f->port, f->port, f->leds, f->leds);
   for (guint i = 0; i < 2; i++)
     g_string_append_printf (c, "[camera cam%u]\nsource = test\nwidth = 320\nheight = 240\n"
@@ -569,6 +571,14 @@ main (int argc, char **argv)
 {
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  if (dvr_test_under_wrapper ()) {
+    /* A flap shorter than the 400 ms debounce against one longer, presses
+     * timed in milliseconds, and the event's evidence found by wall-clock
+     * window in frames that under valgrind fall behind real time. */
+    g_print ("1..0 # SKIP dvrd under a wrapper (DVRD_WRAPPER) records slower than real "
+        "time: debounce, presses and the event's evidence are real-time checks\n");
+    return DVR_TEST_SKIP;
+  }
   g_test_add_func ("/ignition/cycle", test_cycle);
   g_test_add_func ("/ignition/cancel", test_cancel);
   g_test_add_func ("/ignition/idle-without-power-off", test_idle_without_power_off);

@@ -433,11 +433,12 @@ test_record (void)
   }
   config = g_strdup_printf (
       "[recorder]\nunit-id = car-7\nstorage = %s\nsegment-length = 2\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = 127.0.0.1:%s\n"
       "[camera front]\nsource = test\nwidth = 160\nheight = 120\nframerate = %u/1\n"
       "[camera rear]\nsource = test\nwidth = 160\nheight = 120\nframerate = %u/1\n",
-      rec.storage, rec.folder, port, FPS, FPS);
+      rec.storage, dvr_test_timeout_ms (5000) / 1000, rec.folder, port, FPS, FPS);
 
   /* 1: a clean capture, and the lightbar on and off during it. */
   fake = start_gpsfake (port, 0, PREAMBLE_FIRST_S);
@@ -1660,6 +1661,15 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
   gst_init (NULL, NULL);
+  if (dvr_test_under_wrapper ()) {
+    /* gpsfake replays in real time (an epoch every 140 ms); under valgrind
+     * dvrd's frames fall behind real time, so reports are superseded
+     * before a frame carries them, and the replays' preambles no longer
+     * cover dvrd's reconnects.  Nothing here to scale. */
+    g_print ("1..0 # SKIP dvrd under a wrapper (DVRD_WRAPPER) records slower than gpsfake "
+        "replays: the tracks cannot follow a real-time GPS feed\n");
+    return DVR_TEST_SKIP;
+  }
   if (!dvr_test_gpsfake_available (&why)) {
     g_print ("1..0 # SKIP %s\n", why);
     return DVR_TEST_SKIP;

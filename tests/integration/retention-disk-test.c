@@ -385,11 +385,13 @@ build_config (const gchar *clip)
   g_autoptr (GString) c = g_string_new (NULL);
   g_string_append_printf (c,
       "[recorder]\nunit-id = retention-test\nstorage = %s\nsegment-length = %d\n"
+      "stall-timeout = %u\n"   /* the default, scaled: dvrd starts slowly under valgrind */
       "[control]\nsocket = %s/control.sock\n"
       "[gps]\ngpsd = none\n"
       "[events]\npre-event = %d\npost-event = %d\n"
       "[retention]\nmin-free = %s\n",
-      fixture.storage, SEGMENT_SECONDS, fixture.folder, PRE_EVENT_S, POST_EVENT_S,
+      fixture.storage, SEGMENT_SECONDS, dvr_test_timeout_ms (5000) / 1000, fixture.folder,
+      PRE_EVENT_S, POST_EVENT_S,
       MIN_FREE_TEXT);
   for (guint i = 0; i < G_N_ELEMENTS (camera_names); i++)
     g_string_append_printf (c, "[camera %s]\nsource = replay:%s\nwidth = %d\nheight = %d\n"
@@ -1079,6 +1081,15 @@ main (int argc, char **argv)
 
   gst_init (&argc, &argv);
   g_test_init (&argc, &argv, NULL);
+  if (dvr_test_under_wrapper ()) {
+    /* The checks hold a write rate (12.6 MB/s) against the free-space
+     * floor, which dvrd derives from 4 s of that rate; under valgrind it
+     * writes a small fraction of it, and its events are wall-clock
+     * windows (see event-record-test). */
+    g_printerr ("retention-disk-test: skipped: dvrd under a wrapper (DVRD_WRAPPER) cannot "
+        "keep up the write rate the disk budget is checked at\n");
+    return DVR_TEST_SKIP;
+  }
 
   fixture.mount = dvr_test_loop_mount_new (IMAGE_BYTES, &error);
   if (fixture.mount == NULL) {

@@ -221,7 +221,7 @@ test_config_valid (void)
   /* No control set: the camera keeps its own settings. */
   g_assert_cmpuint (camera->controls->len, ==, 0);
   g_assert_cmpuint (camera->bitrate_kbps, ==, 4000);
-  g_assert_cmpuint (camera->keyframe_interval, ==, 30);
+  g_assert_cmpuint (camera->keyframe_interval, ==, 15);
 
   /* Test cameras without a pattern get one by index, so they differ. */
   camera = dvr_config_get_camera (config, "bench");
@@ -245,8 +245,8 @@ test_config_valid (void)
   g_assert_cmpstr (camera->location, ==, f->replay);
   g_assert_true (g_str_has_prefix (camera->source, "replay:"));
   g_assert_cmpint (camera->record, ==, DVR_RECORD_MODE_ENCODE);
-  /* One second of 29.97 fps, rounded up. */
-  g_assert_cmpuint (camera->keyframe_interval, ==, 30);
+  /* Half a second of 29.97 fps, rounded up. */
+  g_assert_cmpuint (camera->keyframe_interval, ==, 15);
 
   g_assert_null (dvr_config_get_camera (config, "side"));
 }
@@ -287,7 +287,7 @@ test_config_defaults (void)
   g_assert_nonnull (camera);
   g_assert_cmpint (camera->framerate_n, ==, 25);
   g_assert_cmpint (camera->framerate_d, ==, 1);
-  g_assert_cmpuint (camera->keyframe_interval, ==, 25);
+  g_assert_cmpuint (camera->keyframe_interval, ==, 13);
   g_assert_cmpstr (camera->pattern, ==, "smpte");
 }
 

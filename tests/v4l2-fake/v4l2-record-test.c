@@ -441,7 +441,7 @@ test_record_formats (void)
   g_assert_cmpint (g_mkdir (storage, 0700), ==, 0);
   config_text = g_strdup_printf (
       "[recorder]\nstorage = %s\nsegment-length = 2\nrestart-backoff-min = 0.5\n"
-      "restart-backoff-max = 1\nstall-timeout = 2\n[control]\nsocket = %s/control.sock\n"
+      "restart-backoff-max = 1\nstall-timeout = %u\n[control]\nsocket = %s/control.sock\n"
       "[camera h264]\nsource = %s/video-h264\nwidth = %u\nheight = %u\nframerate = %u\n"
       "power-line-frequency = 60\nbrightness = 77\n"
       "[camera mjpeg]\nsource = %s/video-mjpeg\nwidth = %u\nheight = %u\nframerate = %u\n"
@@ -451,7 +451,7 @@ test_record_formats (void)
       "[camera yuyv]\nsource = %s/video-yuyv\nwidth = %u\nheight = %u\nframerate = %u\n"
       "power-line-frequency = 50\nexposure = manual\nwhite-balance = manual\n"
       "[camera small]\nsource = %s/video-small\nwidth = 640\nheight = 480\nframerate = %u\n",
-      storage, folder,
+      storage, dvr_test_timeout_ms (2000) / 1000, folder,
       folder, WIDTH, HEIGHT, FPS,
       folder, WIDTH, HEIGHT, FPS,
       folder, WIDTH, HEIGHT, FPS,
@@ -498,10 +498,10 @@ test_record_formats (void)
   g_assert_cmpstr (camera_string (status, "small", "state"), !=, "recording");
   g_clear_pointer (&status, json_object_unref);
 
-  dvr_test_wait_ms (3000);
+  dvr_test_wait_ms (dvr_test_timeout_ms (3000));
 
-  /* Unplug: dvrd notices within 2 s and opens a gap.  The camera forgets
-   * its settings, as a camera that loses power does. */
+  /* Unplug: dvrd notices within 2 s (scaled) and opens a gap.  The camera
+   * forgets its settings, as a camera that loses power does. */
   t0 = g_get_monotonic_time ();
   g_assert_cmpint (g_unlink (yuyv_node), ==, 0);
   g_assert_cmpint (g_unlink (yuyv_controls), ==, 0);
@@ -526,8 +526,10 @@ test_record_formats (void)
         "end"));
   }
 
-  /* Replug after ~2 s: recording again within 3 s, settings applied again. */
-  dvr_test_wait_ms (2000);
+  /* Replug after ~2 s: recording again within 3 s, settings applied again
+   * (both scaled under valgrind: dvr_test_daemon_wait() scales its
+   * bound). */
+  dvr_test_wait_ms (dvr_test_timeout_ms (2000));
   g_assert_cmpint (make_node ("yuyv"), ==, 0);
   t0 = g_get_monotonic_time ();
   replugged = dvr_test_daemon_wait (daemon, 3000, yuyv_recording, GINT_TO_POINTER (TRUE));
@@ -547,7 +549,7 @@ test_record_formats (void)
     g_assert_cmpint (json_object_get_int_member (dvr_test_status_camera (replugged,
         recording[i]), "restarts"), ==, 0);
 
-  dvr_test_wait_ms (2500);
+  dvr_test_wait_ms (dvr_test_timeout_ms (2500));
   status = get_status (daemon);
   g_assert_true (all_recording (status, (gpointer) recording));
   exit_status = dvr_test_daemon_stop (daemon, 10000, NULL);
@@ -586,13 +588,18 @@ test_record_formats (void)
   /* The unplugged camera: two streams, and every frame it delivered is
    * recorded (the open segment is closed behind the last frame before the
    * old pipeline goes) but the one refused at the stop, and one more at
-   * most should the unplug land between a DQBUF and its push. */
+   * most should the unplug land between a DQBUF and its push.  Under
+   * valgrind the encoder does not drain within the 2 s a stop gives it:
+   * dvrd then forces the EOS at the muxer (dvr_pipeline_stop()), and the
+   * frames still on their way to it are lost too, the encoder's queue (8)
+   * and one in each element after it. */
   yuyv_delivered = delivered_frames ("yuyv", &streams);
   g_test_message ("yuyv: %" G_GUINT64_FORMAT " recorded of %" G_GUINT64_FORMAT " delivered",
       yuyv_recorded, yuyv_delivered);
   g_assert_cmpuint (streams, ==, 2);
   g_assert_cmpuint (yuyv_recorded, <=, yuyv_delivered);
-  g_assert_cmpuint (yuyv_recorded + 2, >=, yuyv_delivered);
+  g_assert_cmpuint (yuyv_recorded + (dvr_test_under_wrapper () ? 2 + 8 + 3 : 2), >=,
+      yuyv_delivered);
   {
     g_autoptr (GPtrArray) small = list_segments (catalog, "small");
     g_assert_cmpuint (small->len, ==, 0);
