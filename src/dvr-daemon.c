@@ -8,7 +8,9 @@
 #include "dvr-daemon-private.h"
 
 #include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
+#include <string.h>
 #include <sys/timex.h>
 
 #include "dvr-catalog.h"
@@ -32,11 +34,53 @@
 /* How often the segments being written are synced: a power loss costs at
  * most this plus the time one sync takes (issue 8: at most 2 s). */
 
+/* A segment that could not be made durable (a failed write, sync or
+ * catalog commit) is finalized again this often, this many times, before
+ * it is left to the next start's recovery. */
+#define FINALIZE_RETRY_MS 1000
+#define FINALIZE_RETRIES 3
+
 typedef struct {
   DvrCamera *camera;
   DvrVolume *volume;     /* the one it was written to (a ref) */
   DvrSegment *segment;
+  guint retries;
 } PendingSegment;
+
+/* Names handed to the pipelines (name_segment(), streaming threads) whose
+ * segment has not been emitted as closed yet.  A pipeline that fails at a
+ * fragment switch may have named, opened and written the next fragment
+ * when it is torn down; its "fragment-opened" message is then flushed with
+ * the bus and the pipeline never emits it.  Such a file would have no row
+ * until the next start's recovery, unknown to events and to status: once
+ * the pipeline is down (it records again, or stopped), the daemon
+ * finalizes it as partial itself (claim_unemitted()).  One table for the
+ * process, like the daemon. */
+typedef struct {
+  DvrCamera *camera;
+  gint64 start_utc_ns;
+} NamedSegment;
+
+static GMutex named_lock;
+static GHashTable *named_segments;   /* relpath -> NamedSegment */
+
+/* A gap whose row could not be written when the camera failed (the
+ * catalog's write failed too): written, start and end, when the camera
+ * records again or dvrd stops, so that the outage is not lost from the
+ * catalog.  Main loop only. */
+typedef struct {
+  gint64 since_utc_ns;
+  gchar *reason;
+} UnwrittenGap;
+
+static void
+unwritten_gap_free (UnwrittenGap *gap)
+{
+  g_free (gap->reason);
+  g_free (gap);
+}
+
+static GHashTable *unwritten_gaps;   /* DvrCamera * -> UnwrittenGap */
 
 static DvrClockSource
 detect_clock_source (void)
@@ -70,6 +114,77 @@ static void maybe_finish_stop (DvrDaemon *daemon);
 static gboolean gps_flush_cb (gpointer user_data);
 static void build_gps_status (DvrDaemon *daemon, JsonBuilder *b);
 
+static void segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
+    const DvrMediaInfo *media, const GError *error, gpointer user_data);
+
+static gboolean
+finalize_retry_cb (gpointer user_data)
+{
+  PendingSegment *pending = user_data;
+
+  /* Probed: the row counts the frames the file really holds. */
+  dvr_storage_finalize_async (pending->volume->storage, pending->segment->path, TRUE,
+      segment_durable_cb, pending);
+  return G_SOURCE_REMOVE;
+}
+
+/* Schedules another finalization of @pending; FALSE when it has had its
+ * tries or its volume is lost (the segment is then left to recovery). */
+static gboolean
+finalize_retry (PendingSegment *pending)
+{
+  if (pending->retries >= FINALIZE_RETRIES || pending->volume->failed)
+    return FALSE;
+  pending->retries++;
+  pending->volume->pending_finalize++;
+  /* Stopping: at once, within the stop's deadline. */
+  g_timeout_add (pending->camera->daemon->stopping ? 0 : FINALIZE_RETRY_MS, finalize_retry_cb,
+      pending);
+  return TRUE;
+}
+
+static void
+frameless_deleted_cb (GPtrArray *deleted, const GError *error, gpointer user_data)
+{
+  g_autoptr (DvrVolume) volume = user_data;
+
+  if (error != NULL)
+    g_warning ("storage: %s (left in the catalog's garbage for the next start)",
+        error->message);
+  for (guint i = 0; i < deleted->len; i++) {
+    g_autoptr (GError) local_error = NULL;
+    if (!dvr_catalog_drop_garbage (volume->catalog, deleted->pdata[i], &local_error))
+      g_warning ("catalog: %s", local_error->message);
+  }
+}
+
+/* A closed segment that holds no frame (its camera stopped or failed
+ * between opening the file and its first frame: a Matroska header and
+ * nothing else) is no recording.  It goes through the garbage steps,
+ * audited, instead of becoming a row that plays nothing.  If even the
+ * garbage row cannot be written, the file stays for the next start's
+ * recovery, which quarantines it. */
+static void
+discard_frameless (DvrCamera *camera, DvrVolume *volume, const gchar *relpath, guint64 bytes,
+    const gchar *sha256)
+{
+  g_autoptr (GError) error = NULL;
+  GPtrArray *paths;
+
+  if (!dvr_catalog_add_garbage_file (volume->catalog, relpath, bytes, sha256,
+          "no frame: the camera stopped before its first frame reached the file", &error)) {
+    g_warning ("camera %s: %s holds no frame, left for the next start: catalog: %s",
+        camera->config->name, relpath, error->message);
+    return;
+  }
+  g_message ("camera %s: %s holds no frame; deleting it", camera->config->name, relpath);
+  paths = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (paths, g_strdup (relpath));
+  dvr_storage_delete_async (volume->storage, paths, frameless_deleted_cb,
+      dvr_volume_ref (volume));
+  g_ptr_array_unref (paths);
+}
+
 static void
 segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
     const DvrMediaInfo *media, const GError *error, gpointer user_data)
@@ -82,12 +197,24 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
 
   volume->pending_finalize--;
   if (error != NULL) {
-    /* Not durable, so no row (docs/storage.md): startup recovery looks at
+    /* Not durable, so no row yet (docs/storage.md).  A write or sync of
+     * the file failed: it is flagged partial (kept as it is, not a
+     * complete segment) and finalized again, so that a transient error
+     * still ends in a row; after the last try startup recovery looks at
      * the file again. */
     camera->write_failures++;
     g_warning ("camera %s: write failure: %s", camera->config->name, error->message);
     dvr_daemon_drive_write_failed (daemon, volume, error);
+    pending->segment->state = DVR_SEGMENT_STATE_PARTIAL;
+    if (finalize_retry (pending)) {
+      g_message ("camera %s: %s flagged partial; finalizing it again (try %u of %d)",
+          camera->config->name, relpath, pending->retries, FINALIZE_RETRIES);
+      return;
+    }
+    g_warning ("camera %s: %s left without a row for the next start's recovery",
+        camera->config->name, relpath);
   } else {
+    g_free (pending->segment->sha256);
     pending->segment->sha256 = g_strdup (sha256);
     pending->segment->bytes = bytes;
     if (media != NULL) {
@@ -99,8 +226,21 @@ segment_durable_cb (const gchar *relpath, const gchar *sha256, guint64 bytes,
     }
     /* Into the catalog of the volume it is on, even if dvrd has moved on
      * to another since (an eject waits for these). */
-    if (!dvr_catalog_add_segment (volume->catalog, pending->segment, &local_error)) {
+    if (media != NULL && media->frames == 0) {
+      discard_frameless (camera, volume, relpath, bytes, sha256);
+    } else if (!dvr_catalog_add_segment (volume->catalog, pending->segment, &local_error) &&
+        !g_error_matches (local_error, DVR_CATALOG_ERROR, DVR_CATALOG_ERROR_EXISTS)) {
+      /* The catalog's own write failed (SQLite rolled back): the file is
+       * durable, so its row is tried again rather than left to the next
+       * start. */
       g_warning ("camera %s: catalog: %s", camera->config->name, local_error->message);
+      if (finalize_retry (pending)) {
+        g_message ("camera %s: adding the row of %s again (try %u of %d)",
+            camera->config->name, relpath, pending->retries, FINALIZE_RETRIES);
+        return;
+      }
+      g_warning ("camera %s: %s left without a row for the next start's recovery",
+          camera->config->name, relpath);
     } else {
       /* The checkpoint after the file's sync ran before this row existed:
        * with synchronous=NORMAL the row is durable only at the next one.
@@ -129,6 +269,11 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   DvrDaemon *daemon = camera->daemon;
   PendingSegment *pending = g_new0 (PendingSegment, 1);
 
+  g_mutex_lock (&named_lock);
+  if (named_segments != NULL)
+    g_hash_table_remove (named_segments, segment->path);
+  g_mutex_unlock (&named_lock);
+
   pending->camera = camera;
   pending->volume = dvr_volume_ref (daemon->volume);
   pending->volume->pending_finalize++;
@@ -140,8 +285,99 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
   if (!dvr_storage_parse_segment_name (segment->path, NULL, &pending->segment->seq))
     g_warning ("camera %s: unexpected segment name %s", camera->config->name, segment->path);
   daemon->pending_finalize++;
+  /* Probed when the muxer's counters cannot be trusted (partial) or say
+   * the file holds nothing: a file without a frame is not catalogued. */
   dvr_storage_finalize_async (pending->volume->storage, segment->path,
-      segment->state != DVR_SEGMENT_STATE_COMPLETE, segment_durable_cb, pending);
+      segment->state != DVR_SEGMENT_STATE_COMPLETE || segment->frames == 0,
+      segment_durable_cb, pending);
+}
+
+/* The codec from the Matroska track header, as recovery sniffs it.  Main
+ * loop, but only after a failure, on a head just written (page cache). */
+static const gchar *
+sniff_codec (const gchar *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  guint8 head[16384];
+  gsize n = 0;
+
+  if (stream == NULL ||
+      !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n, NULL, NULL))
+    return "h264";
+  return memmem (head, n, "V_MJPEG", 7) != NULL ? "jpeg" : "h264";
+}
+
+/* Main loop, with @camera's last pipeline down: finalizes, as partial,
+ * each segment it named and wrote but never emitted (see named_segments);
+ * the one the camera is writing now is not one of them. */
+static void
+claim_unemitted (DvrCamera *camera)
+{
+  DvrDaemon *daemon = camera->daemon;
+  const gchar *open_now = dvr_pipeline_get_segment (camera->pipeline);
+  g_autoptr (GPtrArray) claimed = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) starts = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_mutex_lock (&named_lock);
+  g_hash_table_iter_init (&iter, named_segments);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    NamedSegment *named = value;
+    if (named->camera != camera || g_strcmp0 (key, open_now) == 0)
+      continue;
+    g_ptr_array_add (claimed, g_strdup (key));
+    g_array_append_val (starts, named->start_utc_ns);
+    g_hash_table_iter_remove (&iter);
+  }
+  g_mutex_unlock (&named_lock);
+
+  for (guint i = 0; i < claimed->len; i++) {
+    const gchar *relpath = claimed->pdata[i];
+    g_autofree gchar *path = g_build_filename (daemon->volume->root, relpath, NULL);
+    g_autoptr (DvrSegment) segment = NULL;
+    GStatBuf st;
+
+    if (g_stat (path, &st) != 0)
+      continue;   /* named, never opened */
+    if (st.st_size == 0) {
+      g_message ("camera %s: %s was opened but never written; left for the next start's "
+          "recovery", camera->config->name, relpath);
+      continue;
+    }
+    g_warning ("camera %s: %s was written but not reported by its pipeline; "
+        "cataloguing it as partial", camera->config->name, relpath);
+    segment = dvr_segment_new ();
+    segment->camera = g_strdup (camera->config->name);
+    segment->path = g_strdup (relpath);
+    segment->state = DVR_SEGMENT_STATE_PARTIAL;
+    segment->codec = g_strdup (sniff_codec (path));
+    segment->start_utc_ns = segment->end_utc_ns = g_array_index (starts, gint64, i);
+    /* This boot's monotonic clock, from the offset between the clocks now. */
+    segment->start_mono_ns = segment->start_utc_ns - (dvr_utc_now_ns () - dvr_monotonic_now_ns ());
+    on_segment_closed (camera->pipeline, segment, camera);
+  }
+}
+
+/* Writes @camera's unwritten gap, if any, as ending at @end_utc_ns. */
+static void
+write_unwritten_gap (DvrCamera *camera, gint64 end_utc_ns)
+{
+  DvrDaemon *daemon = camera->daemon;
+  UnwrittenGap *gap = unwritten_gaps ? g_hash_table_lookup (unwritten_gaps, camera) : NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 id;
+
+  if (gap == NULL)
+    return;
+  id = dvr_catalog_open_gap (daemon->catalog, camera->config->name, daemon->run_id,
+      MIN (gap->since_utc_ns, end_utc_ns), gap->reason, &error);
+  if (id == 0 || !dvr_catalog_close_gap (daemon->catalog, id, end_utc_ns, &error)) {
+    g_warning ("catalog: %s (tried again later)", error->message);
+    return;
+  }
+  g_hash_table_remove (unwritten_gaps, camera);
 }
 
 static void
@@ -149,6 +385,9 @@ on_recording (DvrPipeline *pipeline, gint64 start_utc_ns, gpointer user_data)
 {
   DvrCamera *camera = user_data;
   g_autoptr (GError) error = NULL;
+
+  claim_unemitted (camera);
+  write_unwritten_gap (camera, start_utc_ns);
 
   if (camera->open_gap_id == 0) {
     g_message ("camera %s: recording", camera->config->name);
@@ -170,14 +409,22 @@ on_failed (DvrPipeline *pipeline, const gchar *reason, gint64 since_utc_ns, gpoi
     return;
   camera->open_gap_id = dvr_catalog_open_gap (camera->daemon->catalog,
       camera->config->name, camera->daemon->run_id, since_utc_ns, reason, &error);
-  if (camera->open_gap_id == 0)
+  if (camera->open_gap_id == 0) {
     g_warning ("catalog: %s", error->message);
+    if (unwritten_gaps != NULL && !g_hash_table_contains (unwritten_gaps, camera)) {
+      UnwrittenGap *gap = g_new0 (UnwrittenGap, 1);
+      gap->since_utc_ns = since_utc_ns;
+      gap->reason = g_strdup (reason);
+      g_hash_table_insert (unwritten_gaps, camera, gap);
+    }
+  }
 }
 
 static void
 on_stopped (DvrPipeline *pipeline, gpointer user_data)
 {
   DvrCamera *camera = user_data;
+  claim_unemitted (camera);
   dvr_daemon_drive_camera_stopped (camera->daemon);
   maybe_finish_stop (camera->daemon);
 }
@@ -215,6 +462,7 @@ dvr_daemon_close_open_gaps (DvrDaemon *daemon, gint64 end_utc_ns)
   for (guint i = 0; i < daemon->cameras->len; i++) {
     DvrCamera *camera = g_ptr_array_index (daemon->cameras, i);
     g_autoptr (GError) error = NULL;
+    write_unwritten_gap (camera, end_utc_ns);
     if (camera->open_gap_id == 0)
       continue;
     if (!dvr_catalog_close_gap (daemon->catalog, camera->open_gap_id, end_utc_ns, &error))
@@ -292,7 +540,22 @@ static gchar *
 name_segment (const gchar *camera, guint seq, gint64 start_utc_ns, gpointer user_data)
 {
   DvrDaemon *daemon = user_data;
-  return dvr_storage_build_segment_path (camera, start_utc_ns, daemon->run_id, seq);
+  gchar *relpath = dvr_storage_build_segment_path (camera, start_utc_ns, daemon->run_id, seq);
+
+  /* The cameras array does not change once the daemon is made. */
+  for (guint i = 0; i < daemon->cameras->len; i++) {
+    DvrCamera *c = g_ptr_array_index (daemon->cameras, i);
+    if (g_str_equal (c->config->name, camera)) {
+      NamedSegment *named = g_new0 (NamedSegment, 1);
+      named->camera = c;
+      named->start_utc_ns = start_utc_ns;
+      g_mutex_lock (&named_lock);
+      g_hash_table_replace (named_segments, g_strdup (relpath), named);
+      g_mutex_unlock (&named_lock);
+      break;
+    }
+  }
+  return relpath;
 }
 
 void
@@ -739,6 +1002,13 @@ dvr_daemon_new (DvrConfig *config, GError **error)
 
   daemon->config = config;
   daemon->cameras = g_ptr_array_new_with_free_func ((GDestroyNotify) dvr_camera_free);
+  g_mutex_lock (&named_lock);
+  if (named_segments == NULL)
+    named_segments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_mutex_unlock (&named_lock);
+  if (unwritten_gaps == NULL)
+    unwritten_gaps = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+        (GDestroyNotify) unwritten_gap_free);
   daemon->start_mono_ns = dvr_monotonic_now_ns ();
   daemon->clock_source = detect_clock_source ();
   dvr_gps_fix_init (&daemon->last_fix);
@@ -910,6 +1180,12 @@ dvr_daemon_free (DvrDaemon *daemon)
   g_clear_pointer (&daemon->gps_batch, g_array_unref);
   g_clear_pointer (&daemon->control, dvr_control_free);
   g_clear_pointer (&daemon->cameras, g_ptr_array_unref);
+  g_mutex_lock (&named_lock);
+  if (named_segments != NULL)
+    g_hash_table_remove_all (named_segments);   /* their cameras are gone */
+  g_mutex_unlock (&named_lock);
+  if (unwritten_gaps != NULL)
+    g_hash_table_remove_all (unwritten_gaps);
   g_clear_pointer (&daemon->signals, dvr_signals_free);
   /* The volume: joins its storage thread, closes its catalogs. */
   dvr_daemon_drive_free (daemon);

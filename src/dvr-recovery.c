@@ -8,8 +8,10 @@
  *        file with a row: size checked against the row
  *        file with a garbage row: left to the garbage steps
  *        orphan: probe -> hash + fdatasync, folder fsync -> row 'recovered'
- *                empty -> garbage row + audit, unlink, folder fsync, row dropped
- *                no frame -> audit "quarantine", rename into ROOT/recovery/
+ *                empty -> garbage row + audit, catalog WAL synced, unlink,
+ *                         folder fsync, row dropped
+ *                no frame -> audit "quarantine", catalog WAL synced, rename
+ *                         into ROOT/recovery/
  *   -> rows whose file was not met: stat (missing, other size)
  *   -> one summary line, one audit row "recovery"
  *
@@ -183,7 +185,8 @@ remove_empty (Recovery *r, const gchar *relpath, const gchar *path, GError **err
 {
   g_autofree gchar *folder = g_path_get_dirname (path);
 
-  if (!dvr_catalog_add_garbage_file (r->catalog, relpath, 0, NULL, "recovery: empty", error))
+  if (!dvr_catalog_add_garbage_file (r->catalog, relpath, 0, NULL, "recovery: empty", error) ||
+      !dvr_storage_sync_catalog_file (r->root, error))
     return FALSE;
   if (g_unlink (path) < 0 && errno != ENOENT)
     return dvr_set_error_from_errno (error, errno, "unlink", path);
@@ -230,7 +233,8 @@ quarantine (Recovery *r, const gchar *relpath, const gchar *path, const gchar *w
   detail_add_string (b, "sha256", sha256);
   detail_add_string (b, "why", why);
   detail = detail_to_string (b);
-  if (!dvr_catalog_audit (r->catalog, dvr_utc_now_ns (), "quarantine", detail, error))
+  if (!dvr_catalog_audit (r->catalog, dvr_utc_now_ns (), "quarantine", detail, error) ||
+      !dvr_storage_sync_catalog_file (r->root, error))
     return FALSE;
   if (g_rename (path, target) < 0)
     return dvr_set_error_from_errno (error, errno, "rename", path);

@@ -25,6 +25,8 @@ struct _DvrStorage {
   GThreadPool *sync_pool;  /* one thread: periodic syncs of open segments */
   gint sync_queued;        /* atomic: one sync job queued at most */
   GHashTable *named;       /* sync thread only: relpaths whose name is durable */
+  GMutex sync_failed_lock;
+  GHashTable *sync_failed; /* relpath -> errno of a failed periodic fdatasync */
 };
 
 typedef struct {
@@ -67,6 +69,29 @@ finalize_job_dispatch (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Storage thread: FALSE with @error if a periodic sync of @relpath failed
+ * while it was open (sync_job_run), and forgets it, so that a second
+ * finalization of the file can succeed. */
+static gboolean
+check_sync_failure (DvrStorage *storage, const gchar *relpath, GError **error)
+{
+  gpointer value = NULL;
+  gboolean failed;
+
+  g_mutex_lock (&storage->sync_failed_lock);
+  failed = g_hash_table_lookup_extended (storage->sync_failed, relpath, NULL, &value);
+  if (failed)
+    g_hash_table_remove (storage->sync_failed, relpath);
+  g_mutex_unlock (&storage->sync_failed_lock);
+  if (failed) {
+    int e = GPOINTER_TO_INT (value);
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+        "fdatasync while it was written: %s (what it held then may not be on the medium)",
+        g_strerror (e));
+  }
+  return !failed;
+}
+
 /* Storage thread.  The order is the storage invariant: the file's data is
  * on the medium, then its directory entry, and only then does the main loop
  * hear of it and write the catalog row. */
@@ -77,6 +102,8 @@ finalize_job_run (gpointer data, gpointer pool_data)
   DvrStorage *storage = pool_data;
   g_autofree gchar *path = NULL;
   g_autofree gchar *folder = NULL;
+  g_autoptr (GError) sync_error = NULL;
+  gboolean sync_ok;
 
   if (job->checkpoint_only) {
     g_atomic_int_set (&storage->checkpoint_queued, 0);
@@ -93,10 +120,16 @@ finalize_job_run (gpointer data, gpointer pool_data)
   }
   path = g_build_filename (storage->root, job->relpath, NULL);
   folder = g_path_get_dirname (path);
+  /* Taken at every try: a failure fails this one, however it goes, and
+   * not the next. */
+  sync_ok = check_sync_failure (storage, job->relpath, &sync_error);
   if (!dvr_file_hash_and_sync (path, &job->sha256, &job->bytes, &job->error) ||
       !dvr_fsync_directory (folder, &job->error) ||
       (job->probe && !dvr_media_probe_segment (path, &job->media, &job->error))) {
     g_prefix_error (&job->error, "finalize %s: ", job->relpath);
+  } else if (!sync_ok) {
+    g_propagate_prefixed_error (&job->error, g_steal_pointer (&sync_error), "finalize %s: ",
+        job->relpath);
   } else if (storage->after_finalize != NULL) {
     storage->after_finalize (storage->after_finalize_data);
   }
@@ -123,8 +156,15 @@ sync_job_run (gpointer data, gpointer pool_data)
     g_hash_table_add (seen, (gpointer) relpath);
     if (fd < 0)
       continue;   /* closed and renamed meanwhile, or not yet there */
-    /* Errors show again at the finalization's own fdatasync. */
-    (void) fdatasync (fd);
+    /* Linux reports a writeback error to each open file once, and this
+     * fd took it: the finalization's own fdatasync, on a later fd, would
+     * succeed as if the data were safe.  Kept for the finalization. */
+    if (fdatasync (fd) < 0) {
+      int e = errno;
+      g_mutex_lock (&storage->sync_failed_lock);
+      g_hash_table_insert (storage->sync_failed, g_strdup (relpath), GINT_TO_POINTER (e));
+      g_mutex_unlock (&storage->sync_failed_lock);
+    }
     close (fd);
     if (!g_hash_table_contains (storage->named, relpath)) {
       g_autofree gchar *folder = g_path_get_dirname (path);
@@ -172,6 +212,8 @@ dvr_storage_new (const gchar *root, GError **error)
   if (storage->pool == NULL)
     return NULL;
   storage->named = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&storage->sync_failed_lock);
+  storage->sync_failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   storage->sync_pool = g_thread_pool_new (sync_job_run, storage, 1, TRUE, error);
   if (storage->sync_pool == NULL)
     return NULL;
@@ -188,6 +230,10 @@ dvr_storage_free (DvrStorage *storage)
   g_clear_pointer (&storage->named, g_hash_table_unref);
   if (storage->pool != NULL)
     g_thread_pool_free (storage->pool, FALSE, TRUE);
+  if (storage->sync_failed != NULL) {
+    g_hash_table_unref (storage->sync_failed);
+    g_mutex_clear (&storage->sync_failed_lock);
+  }
   if (storage->context != NULL)
     g_main_context_unref (storage->context);
   g_free (storage->root);
@@ -328,6 +374,25 @@ storage_path_is_safe (const gchar *relpath)
   return TRUE;
 }
 
+gboolean
+dvr_storage_sync_catalog_file (const gchar *root, GError **error)
+{
+  g_autofree gchar *database = g_build_filename (root, DVR_STORAGE_CATALOG_NAME, NULL);
+  g_autofree gchar *wal = g_strconcat (database, "-wal", NULL);
+  const gchar *path = wal;
+  dvr_autofd fd = open (wal, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0 && errno == ENOENT) {
+    path = database;
+    fd = open (database, O_RDONLY | O_CLOEXEC);
+  }
+  if (fd < 0)
+    return dvr_set_error_from_errno (error, errno, "open", path);
+  if (fdatasync (fd) < 0)
+    return dvr_set_error_from_errno (error, errno, "fdatasync", path);
+  return TRUE;
+}
+
 GPtrArray *
 dvr_storage_delete (DvrStorage *storage, GPtrArray *relpaths, GError **error)
 {
@@ -337,6 +402,14 @@ dvr_storage_delete (DvrStorage *storage, GPtrArray *relpaths, GError **error)
   g_autoptr (GHashTable) failed_folders = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
   gpointer folder;
+
+  /* The garbage and audit rows of these deletions were committed on the
+   * main loop, but with synchronous=NORMAL they are on the medium only once
+   * the WAL is synced: before any unlink, or a power loss could keep the
+   * unlink and lose the rows (a catalogued segment without its file, and no
+   * record of its deletion; found by tests/powerloss/torture-test.c). */
+  if (relpaths->len > 0 && !dvr_storage_sync_catalog_file (storage->root, error))
+    return g_steal_pointer (&deleted);
 
   for (guint i = 0; i < relpaths->len; i++) {
     const gchar *relpath = g_ptr_array_index (relpaths, i);

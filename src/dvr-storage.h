@@ -32,6 +32,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DvrStorage, dvr_storage_free)
 const gchar *dvr_storage_get_root (DvrStorage *storage);
 gchar *dvr_storage_get_catalog_path (DvrStorage *storage);
 
+/* fdatasyncs the catalog under @root: its -wal file, or the database file
+ * when there is none.  The catalog commits with synchronous=NORMAL, so a
+ * commit is durable only at the next sync of its WAL; call this between a
+ * commit that records a deletion (garbage and audit rows) and the unlink or
+ * rename it allows, so that a power loss never keeps the unlink but drops
+ * its rows. */
+gboolean dvr_storage_sync_catalog_file (const gchar *root, GError **error);
+
 /* Pure string work, safe on any thread: the path of a new segment relative
  * to the root. */
 gchar *dvr_storage_build_segment_path (const gchar *camera,

@@ -494,6 +494,97 @@ test_stall_restart (void)
   dvr_test_rmtree (folder);
 }
 
+/* Segment files under ROOT/CAMERA/DAY/. */
+static guint
+count_segment_files (const gchar *root)
+{
+  g_autoptr (GDir) top = g_dir_open (root, 0, NULL);
+  const gchar *camera;
+  guint n = 0;
+
+  while (top != NULL && (camera = g_dir_read_name (top)) != NULL) {
+    g_autofree gchar *camera_path = g_build_filename (root, camera, NULL);
+    g_autoptr (GDir) days = g_dir_open (camera_path, 0, NULL);
+    const gchar *day;
+
+    while (days != NULL && (day = g_dir_read_name (days)) != NULL) {
+      g_autofree gchar *day_path = g_build_filename (camera_path, day, NULL);
+      g_autoptr (GDir) files = g_dir_open (day_path, 0, NULL);
+      const gchar *name;
+
+      while (files != NULL && (name = g_dir_read_name (files)) != NULL)
+        n += dvr_storage_parse_segment_name (name, NULL, NULL);
+    }
+  }
+  return n;
+}
+
+/* Stopped the moment it answers: a replay camera starts on a helper thread
+ * (a flushing seek, then PLAYING) after its first frame, and a stop that
+ * came first used to be undone by that seek, letting the stream into a
+ * muxer that had written its header without tracks ("Could not multiplex
+ * stream", exit 1, partial segments).  Each round stops dvrd a little
+ * later: it exits 0 and every segment it catalogued is complete and
+ * decodes whole. */
+static void
+test_stop_at_start (void)
+{
+  const guint delays_ms[] = { 0, 5, 10, 20, 50, 100, 300 };
+  g_autofree gchar *folder = dvr_test_mkdtemp ();
+  g_autofree gchar *clip = g_build_filename (folder, "clip.mkv", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dvr_test_make_clip (clip, 160, 120, 30, 2, &error));
+  g_assert_no_error (error);
+  for (guint round = 0; round < G_N_ELEMENTS (delays_ms); round++) {
+    g_autofree gchar *storage = g_strdup_printf ("%s/storage-%u", folder, round);
+    g_autofree gchar *catalog_path = g_build_filename (storage, "catalog.sqlite3", NULL);
+    g_autofree gchar *config_text = NULL;
+    g_autofree gchar *log = NULL;
+    g_autoptr (DvrTestDaemon) daemon = NULL;
+    g_autoptr (DvrCatalog) catalog = NULL;
+    g_autoptr (GPtrArray) segments = NULL;
+    gint status;
+
+    g_assert_cmpint (g_mkdir (storage, 0750), ==, 0);
+    config_text = g_strdup_printf (
+        "[recorder]\nstorage = %s\n[control]\nsocket = %s/control.sock\n[gps]\ngpsd = none\n"
+        "[camera a]\nsource = replay:%s\n[camera b]\nsource = replay:%s\n"
+        "[camera c]\nsource = replay:%s\n", storage, folder, clip, clip, clip);
+    daemon = dvr_test_daemon_start (folder, config_text, &error);
+    g_assert_no_error (error);
+    g_usleep (delays_ms[round] * 1000);
+    status = dvr_test_daemon_stop (daemon, dvr_test_timeout_ms (10000), NULL);
+    g_assert_true (g_file_get_contents (daemon->log_path, &log, NULL, NULL));
+    if (status != 0 || strstr (log, "Could not multiplex") != NULL) {
+      dvr_test_daemon_print_log (daemon);
+      g_error ("stopped %u ms after it answered: exit %d", delays_ms[round], status);
+    }
+    catalog = dvr_catalog_open (catalog_path, TRUE, &error);
+    g_assert_no_error (error);
+    segments = dvr_catalog_list_segments (catalog, NULL, 0, G_MAXINT64, &error);
+    g_assert_no_error (error);
+    for (guint i = 0; i < segments->len; i++) {
+      DvrSegment *seg = g_ptr_array_index (segments, i);
+      g_autofree gchar *path = g_build_filename (storage, seg->path, NULL);
+      DvrTestDecode d;
+
+      g_assert_cmpint (seg->state, ==, DVR_SEGMENT_STATE_COMPLETE);
+      if (!dvr_test_decode_file (path, &d, &error))
+        g_error ("stopped %u ms after it answered: %s (%" G_GUINT64_FORMAT " frames, %"
+            G_GUINT64_FORMAT " bytes) does not decode: %s", delays_ms[round], seg->path,
+            seg->frames, seg->bytes, error->message);
+      g_assert_cmpuint (d.frames, ==, seg->frames);
+      dvr_test_decode_clear (&d);
+    }
+    /* A file that got no frame is deleted, not left without a row. */
+    g_assert_cmpuint (count_segment_files (storage), ==, segments->len);
+    g_test_message ("stopped %u ms after it answered: exit 0, %u segments", delays_ms[round],
+        segments->len);
+  }
+  dvr_test_rmtree (folder);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -505,5 +596,6 @@ main (int argc, char **argv)
   g_test_add_func ("/daemon/bad-config", test_bad_config);
   g_test_add_func ("/daemon/control-malformed", test_control_malformed);
   g_test_add_func ("/daemon/stall-restart", test_stall_restart);
+  g_test_add_func ("/daemon/stop-at-start", test_stop_at_start);
   return g_test_run ();
 }

@@ -11,9 +11,23 @@
  *   DVR_FAULT_PATH=PREFIX   count (and fail) only calls on paths under
  *                           PREFIX; fd calls look the path up in
  *                           /proc/self/fd.  Unset: every call counts.
- *   DVR_FAULT_LOG=FILE      at exit, append "PID KIND COUNT" lines (one per
- *                           kind, counted calls only) and "PID fault KIND N
- *                           ERRNO" for each call failed; "-" is stderr.
+ *   DVR_FAULT_LOG=FILE      append "PID fault KIND N ERRNO MONO_NS PATH" for
+ *                           each call failed, as it fails (the first 64),
+ *                           (MONO_NS: CLOCK_MONOTONIC when it failed; PATH:
+ *                           the file it was on, as matched); at exit "PID
+ *                           KIND COUNT" lines (one per kind, counted calls
+ *                           only; not after _exit() or a crash) and, with
+ *                           DVR_FAULT_ARM, "PID armed MONO_NS" (first
+ *                           seen) and "PID disarmed MONO_NS" (last seen
+ *                           gone), 0 for never; "-" is stderr.
+ *   DVR_FAULT_ARM=FILE      calls are counted (and failed) only while FILE
+ *                           exists: a test arms the fault at the moment it
+ *                           wants (before a segment closes, say), not at
+ *                           the process's start, and clears it (a sticky
+ *                           fault: the drive works again) by removing FILE.
+ *                           Counting starts from 0 when FILE is first seen;
+ *                           FILE is looked for at most once a millisecond,
+ *                           with a raw syscall.
  *
  * Kinds cover the libc entry points a GLib/GStreamer program reaches:
  *   write:     write, pwrite, pwrite64, writev, pwritev, pwritev64
@@ -26,6 +40,10 @@
  * is not counted.  SQLite, GLib (g_open, g_file_set_contents, GOutputStream)
  * and GStreamer's filesink (writev on the FILE's fd) call the exported
  * symbols and are.
+ *
+ * Paths under /proc/self/fd/N/ (a daemon that reaches its storage through
+ * the folder it opened, as dvrd does) are matched against the prefix by
+ * the real path of fd N.
  *
  * A failed call does nothing and returns -1 with errno set, as a failing
  * disk returns before touching anything (a torn write is not modelled).
@@ -53,6 +71,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* open, open64 etc. are defined side by side below. */
@@ -85,8 +104,15 @@ static char prefix[PATH_MAX];
 static size_t prefix_len;
 static char log_path[PATH_MAX];
 static atomic_ulong counts[N_KINDS];
-static struct { int kind; unsigned long n; int error; } failed[MAX_FAILED];
+#define FAILED_PATH_MAX 256
+/* The path the thread's last prefix test looked at, for the log. */
+static __thread char matched_path[FAILED_PATH_MAX];
 static atomic_int n_failed;
+static char arm_path[PATH_MAX];
+static atomic_int armed;            /* arm_path exists, as last looked */
+static atomic_llong arm_checked_ns; /* last look for arm_path */
+static long long armed_mono_ns;     /* when it was first seen, 0: never */
+static long long disarmed_mono_ns;  /* when it was last seen gone, 0: never */
 
 static const struct { const char *name; int value; } errno_names[] = {
   { "EIO", EIO }, { "ENOSPC", ENOSPC }, { "EROFS", EROFS }, { "EDQUOT", EDQUOT },
@@ -109,6 +135,9 @@ shim_init (void)
   const char *spec = getenv ("DVR_FAULT");
   const char *path = getenv ("DVR_FAULT_PATH");
   const char *log = getenv ("DVR_FAULT_LOG");
+  const char *arm = getenv ("DVR_FAULT_ARM");
+  if (arm && *arm)
+    snprintf (arm_path, sizeof arm_path, "%s", arm);
   if (path && *path) {
     snprintf (prefix, sizeof prefix, "%s", path);
     prefix_len = strlen (prefix);
@@ -167,6 +196,29 @@ shim_init (void)
   }
 }
 
+static long long mono_now_ns (void);
+
+/* A failure is logged when it happens (the first MAX_FAILED of them), with
+ * raw syscalls: a process that then crashes or leaves with _exit() still
+ * tells which call failed. */
+static void
+log_failure (int kind, unsigned long n, int error, const char *path)
+{
+  if (!*log_path)
+    return;
+  int fd = strcmp (log_path, "-") ? (int) syscall (SYS_openat, AT_FDCWD, log_path,
+      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : 2;
+  if (fd < 0)
+    return;
+  char buf[FAILED_PATH_MAX + 128];
+  int len = snprintf (buf, sizeof buf, "%d fault %s %lu %d %lld %s\n", (int) getpid (),
+      kind_names[kind], n, error, mono_now_ns (), path);
+  if (len > 0)
+    (void) !syscall (SYS_write, fd, buf, (size_t) (len < (int) sizeof buf ? len : (int) sizeof buf - 1));
+  if (fd != 2)
+    syscall (SYS_close, fd);
+}
+
 __attribute__ ((destructor)) static void
 shim_fini (void)
 {
@@ -176,29 +228,83 @@ shim_fini (void)
       O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : 2;
   if (fd < 0)
     return;
-  char buf[4096];
+  char buf[1024];
   size_t len = 0;
   pid_t pid = getpid ();
   for (int k = 0; k < N_KINDS; k++)
     len += snprintf (buf + len, sizeof buf - len, "%d %s %lu\n", (int) pid, kind_names[k],
         (unsigned long) atomic_load (&counts[k]));
-  int nf = atomic_load (&n_failed);
-  for (int i = 0; i < nf && i < MAX_FAILED && len < sizeof buf - 128; i++)
-    len += snprintf (buf + len, sizeof buf - len, "%d fault %s %lu %d\n", (int) pid,
-        kind_names[failed[i].kind], failed[i].n, failed[i].error);
+  if (*arm_path)
+    len += snprintf (buf + len, sizeof buf - len, "%d armed %lld\n%d disarmed %lld\n",
+        (int) pid, armed_mono_ns, (int) pid, disarmed_mono_ns);
   (void) !syscall (SYS_write, fd, buf, len);
   if (fd != 2)
     syscall (SYS_close, fd);
 }
 
+static long long
+mono_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* DVR_FAULT_ARM: does FILE exist?  A raw access() at most once a
+ * millisecond (the vDSO clock costs no syscall).  The first look that
+ * finds it zeroes the counts, so counting starts at the arming; a look
+ * that finds it gone disarms (counts stay, nothing fails). */
+static int
+shim_armed (void)
+{
+  if (!*arm_path)
+    return 1;
+  long long now = mono_now_ns ();
+  long long last = atomic_load (&arm_checked_ns);
+  if (now - last < 1000000 || !atomic_compare_exchange_strong (&arm_checked_ns, &last, now))
+    return atomic_load (&armed);
+  int exists = syscall (SYS_faccessat, AT_FDCWD, arm_path, F_OK) == 0;
+  if (exists && !armed_mono_ns) {
+    for (int k = 0; k < N_KINDS; k++)
+      atomic_store (&counts[k], 0);
+    armed_mono_ns = now;
+  }
+  if (!exists && atomic_load (&armed))
+    disarmed_mono_ns = now;
+  atomic_store (&armed, exists);
+  return exists;
+}
+
 static int
 under_prefix (const char *path)
 {
-  if (!prefix_len)
+  if (!prefix_len) {
+    snprintf (matched_path, sizeof matched_path, "%s", path ? path : "-");
     return 1;
+  }
   if (!path)
     return 0;
   char abs[PATH_MAX];
+  /* /proc/self/fd/N/REST: the real path of fd N, then REST. */
+  if (!strncmp (path, "/proc/self/fd/", 14) && path[14] >= '0' && path[14] <= '9') {
+    char link[64], dir[PATH_MAX];
+    const char *rest = path + 14;
+    while (*rest >= '0' && *rest <= '9')
+      rest++;
+    if (*rest == '/' || *rest == '\0') {
+      snprintf (link, sizeof link, "%.*s", (int) (rest - path), path);
+      ssize_t n = readlink (link, dir, sizeof dir - 1);
+      if (n > 0 && dir[0] == '/') {
+        dir[n] = '\0';
+        size_t dir_len = (size_t) n, rest_len = strlen (rest);
+        if (dir_len + rest_len < sizeof abs) {
+          memcpy (abs, dir, dir_len);
+          memcpy (abs + dir_len, rest, rest_len + 1);
+          path = abs;
+        }
+      }
+    }
+  }
   if (path[0] != '/') {
     if (!getcwd (abs, sizeof abs))
       return 0;
@@ -206,6 +312,7 @@ under_prefix (const char *path)
     snprintf (abs + l, sizeof abs - l, "/%s", path);
     path = abs;
   }
+  snprintf (matched_path, sizeof matched_path, "%s", path);
   return !strncmp (path, prefix, prefix_len) &&
       (path[prefix_len] == '/' || path[prefix_len] == '\0' || prefix_len == 1);
 }
@@ -213,8 +320,10 @@ under_prefix (const char *path)
 static int
 fd_under_prefix (int fd)
 {
-  if (!prefix_len)
+  if (!prefix_len) {
+    snprintf (matched_path, sizeof matched_path, "fd:%d", fd);
     return 1;
+  }
   char link[64], path[PATH_MAX];
   snprintf (link, sizeof link, "/proc/self/fd/%d", fd);
   ssize_t n = readlink (link, path, sizeof path - 1);
@@ -227,8 +336,10 @@ fd_under_prefix (int fd)
 static int
 at_under_prefix (int dir_fd, const char *path)
 {
-  if (!prefix_len)
+  if (!prefix_len) {
+    snprintf (matched_path, sizeof matched_path, "%s", path ? path : "-");
     return 1;
+  }
   if (!path)
     return 0;
   if (path[0] == '/' || dir_fd == AT_FDCWD)
@@ -257,11 +368,8 @@ shim_count (int kind, int counted)
       continue;
     if (n == faults[i].n || (faults[i].sticky && n > faults[i].n)) {
       int slot = atomic_fetch_add (&n_failed, 1);
-      if (slot < MAX_FAILED) {
-        failed[slot].kind = kind;
-        failed[slot].n = n;
-        failed[slot].error = faults[i].error;
-      }
+      if (slot < MAX_FAILED)
+        log_failure (kind, n, faults[i].error, *matched_path ? matched_path : "-");
       return faults[i].error;
     }
   }
@@ -282,8 +390,9 @@ shim_count (int kind, int counted)
     } \
   } while (0)
 
-/* fd_under_prefix costs a readlink: only pay it when something counts. */
-#define ACTIVE (n_faults || *log_path)
+/* fd_under_prefix costs a readlink: only pay it when something counts,
+ * and only once armed. */
+#define ACTIVE ((n_faults || *log_path) && shim_armed ())
 
 ssize_t
 write (int fd, const void *buf, size_t count)

@@ -24,6 +24,7 @@
  *
  *     NODE formats=H264,MJPG,YUYV sizes=1280x720,640x480 fps=30,15
  *          h264=FRAMEFILE mjpg=FRAMEFILE card=NAME bus=usb-0000:00:14.0-1
+ *          counter=FILE
  *
  *   (one line).  Defaults: formats=YUYV, sizes=320x240, fps=30,
  *   card "DVR fake camera", bus "platform:dvr-v4l2-fake".  ENUM_FMT gives
@@ -45,8 +46,9 @@
  *   choice; streaming them fails (REQBUFS EINVAL, with a message).
  *
  * Frames.  YUYV is a grey ramp with a white bar (an eighth of the width)
- * that moves every frame, so consecutive frames always differ; each buffer
- * is painted from a template once, then only the bar's old and new columns
+ * that moves every frame, so consecutive frames always differ, and the
+ * frame number as a barcode (below); each buffer is painted from a
+ * template once, then only the bar's old and new columns and the barcode
  * are rewritten, which keeps 1080p cheap.  MJPG and H264 come from a frame
  * file (made by dvr-fake-frames): records of [uint32 little-endian
  * length][payload], one per frame.  A JPEG payload starts with SOI; an
@@ -60,6 +62,34 @@
  * rounded up to 4096, and buffers are that big.  The file is mapped, not
  * copied: replace a frame file by rename (dvr-fake-frames does), never
  * rewrite it in place while a camera uses it.
+ *
+ * Frame numbers, an independent frame counter for loss tests.  Each
+ * delivered frame has a number: its sequence plus the number of the
+ * stream's first frame, which is 0, or with counter=FILE the number after
+ * the last one FILE holds, read at each STREAMON, so numbers never repeat
+ * across streams, pipeline restarts and processes using the same FILE
+ * (one at a time).  FILE (made if missing; put it on tmpfs, away from the
+ * storage under test) is 52 bytes, mapped MAP_SHARED and rewritten in
+ * place at every DQBUF that returns a frame, so it stays true after the
+ * process is killed with SIGKILL:
+ *
+ *   last=%020lld time=%020lld\n
+ *
+ * the last delivered frame number (-1: none yet) and the CLOCK_REALTIME
+ * time in ns at which DQBUF returned it.  A reader racing a live writer
+ * reads until two reads agree.  A file of another size or content fails
+ * STREAMON with EINVAL (and a message).
+ *
+ * The barcode, YUYV only, on frames at least 64 pixels wide and 16 high:
+ * 32 cells in 2 rows of 16 at the top left, each width/16 pixels wide
+ * (rounded down) and that clamped to 8..16 pixels high; a cell is black
+ * (Y 16) or white (Y 235), chroma neutral.  Read row by row, left to right,
+ * white = 1, the cells are bits 31..0 of a word: bits 31..8 the frame
+ * number mod 2^24, bits 7..0 the CRC-8 (polynomial 0x07, initial 0, MSB
+ * first) of the number's three bytes, big-endian, XOR 0x55 (so that an
+ * all-black or all-white strip is not valid).  The cells are large enough
+ * to come through H.264 at low bit rates: a reader thresholds the mean luma
+ * of each cell's middle half at 128 and drops a word whose check differs.
  *
  * Pacing: MMAP streaming only; each buffer is a memfd.  Because poll() on
  * the node is always ready, DQBUF blocks until the next frame is due (as a
@@ -159,6 +189,11 @@
 #define FAKE_PATH_MAX 4096
 #define FAKE_CARD_DEFAULT "DVR fake camera"
 #define FAKE_BUS_DEFAULT "platform:dvr-v4l2-fake"
+#define FAKE_BARCODE_ROWS 2
+/* counter=FILE: "last=%020lld time=%020lld\n", the last frame number
+ * delivered (-1: none yet) and its CLOCK_REALTIME time in ns. */
+#define FAKE_COUNTER_SIZE 52
+#define FAKE_BARCODE_COLUMNS 16 /* 2 x 16 cells: 24 bits of number, 8 of check */
 
 /* The camera's controls, in id order so NEXT_CTRL can walk the table. */
 typedef struct {
@@ -210,6 +245,7 @@ typedef struct {
   unsigned n_rates;
   char frame_files[FAKE_N_FRAME_FILES][FAKE_PATH_MAX]; /* "" = none */
   char card[32], bus[32];
+  char counter_file[FAKE_PATH_MAX]; /* "" = frame numbers start at 0 per stream */
   bool probe_only; /* compressed formats without a frame file may be listed */
   char error[FAKE_PATH_MAX + 256]; /* non-empty: a configuration error */
 } FakeConfig;
@@ -252,6 +288,8 @@ struct FakeCamera {
   unsigned long generation;   /* bumped by STREAMOFF, to wake sleepers */
   unsigned long queue_counter;
   unsigned sequence;
+  unsigned long long first_number; /* the frame number of sequence 0 */
+  char *counter;              /* counter=FILE mapped (FAKE_COUNTER_SIZE), or NULL */
   struct timespec start;      /* CLOCK_MONOTONIC time of frame 0 */
   bool unplugged;             /* the node was unlinked: ioctls fail ENODEV */
   /* The stream being counted for NODE.log, from STREAMON to its end. */
@@ -618,6 +656,11 @@ fake_config_set (FakeConfig *config, const char *directory, char *token)
     if (strlen (value) >= sizeof config->card)
       return CONFIG_ERROR (config, "%s: at most %zu characters", token, sizeof config->card - 1);
     snprintf (field, sizeof config->card, "%s", value);
+  } else if (strcmp (token, "counter") == 0) {
+    if (value[0] == '\0')
+      return CONFIG_ERROR (config, "counter: empty path");
+    if (!fake_resolve (directory, value, config->counter_file, sizeof config->counter_file))
+      return CONFIG_ERROR (config, "counter: path too long");
   } else {
     for (int i = 0; i < FAKE_N_FRAME_FILES; i++)
       if (strcmp (token, frame_file_keys[i]) == 0) {
@@ -629,7 +672,7 @@ fake_config_set (FakeConfig *config, const char *directory, char *token)
         return true;
       }
     return CONFIG_ERROR (config,
-        "unknown key \"%s\" (expected formats, sizes, fps, h264, mjpg, card or bus)", token);
+        "unknown key \"%s\" (expected formats, sizes, fps, h264, mjpg, card, bus or counter)", token);
   }
   return true;
 }
@@ -803,6 +846,8 @@ fake_camera_free (FakeCamera *camera)
   fake_free_buffers (camera);
   for (int i = 0; i < FAKE_N_FRAME_FILES; i++)
     fake_frames_clear (&camera->frames[i]);
+  if (camera->counter != NULL)
+    munmap (camera->counter, FAKE_COUNTER_SIZE);
   free (camera);
 }
 
@@ -1308,9 +1353,122 @@ fake_paint_columns (const FakeCamera *camera, unsigned char *data, unsigned x, u
   }
 }
 
-/* A grey ramp with a white bar that moves a few pixels per frame.  The
- * ramp is painted once into a template; a buffer gets the template once,
- * then each frame only its old bar's columns back and the new bar. */
+/* ---- frame numbers: the barcode and the counter file ---- */
+
+/* The check byte of a barcode: CRC-8 (polynomial 0x07, MSB first) of the
+ * number's three bytes, XOR 0x55, so that an all-black or all-white strip
+ * (a missing barcode) never reads as valid. */
+static unsigned
+fake_barcode_check (unsigned long long number)
+{
+  unsigned crc = 0;
+
+  for (int byte = 2; byte >= 0; byte--) {
+    crc ^= (unsigned) (number >> (8 * byte)) & 0xff;
+    for (int bit = 0; bit < 8; bit++)
+      crc = (crc & 0x80) ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc ^ 0x55;
+}
+
+/* The strip: FAKE_BARCODE_ROWS rows of FAKE_BARCODE_COLUMNS cells at the
+ * top left, each cell_width x cell_height luma pixels, black (Y 16) or
+ * white (Y 235), neutral chroma. */
+static void
+fake_barcode_geometry (const FakeCamera *camera, unsigned *cell_width, unsigned *cell_height)
+{
+  *cell_width = camera->width / FAKE_BARCODE_COLUMNS;
+  *cell_height = *cell_width < 8 ? 8 : *cell_width > 16 ? 16 : *cell_width;
+  if (*cell_width < 4 || camera->height < FAKE_BARCODE_ROWS * *cell_height)
+    *cell_width = *cell_height = 0; /* too small for a barcode */
+}
+
+static void
+fake_paint_barcode (const FakeCamera *camera, unsigned char *data, unsigned long long number)
+{
+  unsigned cell_width, cell_height;
+  unsigned long long code = ((number & 0xffffff) << 8) | fake_barcode_check (number & 0xffffff);
+  size_t stride = (size_t) camera->width * 2;
+
+  fake_barcode_geometry (camera, &cell_width, &cell_height);
+  if (cell_width == 0)
+    return;
+  for (unsigned row = 0; row < FAKE_BARCODE_ROWS; row++)
+    for (unsigned y = row * cell_height; y < (row + 1) * cell_height; y++) {
+      unsigned char *line = data + y * stride;
+      for (unsigned column = 0; column < FAKE_BARCODE_COLUMNS; column++) {
+        unsigned bit = FAKE_BARCODE_COLUMNS * row + column;
+        unsigned char luma = (code >> (31 - bit)) & 1 ? 235 : 16;
+        for (unsigned x = column * cell_width; x < (column + 1) * cell_width; x++) {
+          line[2 * x] = luma;
+          line[2 * x + 1] = 128;
+        }
+      }
+    }
+}
+
+static void
+fake_counter_write (char *counter, long long last, long long time_ns)
+{
+  char line[FAKE_COUNTER_SIZE + 1];
+
+  snprintf (line, sizeof line, "last=%020lld time=%020lld\n", last, time_ns);
+  memcpy (counter, line, FAKE_COUNTER_SIZE);
+}
+
+/* At STREAMON: maps counter=FILE (made if missing) and sets the number of
+ * the stream's first frame.  Returns 0 or an errno, having said why. */
+static int
+fake_counter_start (FakeCamera *camera)
+{
+  REAL (void *, mmap, void *, size_t, int, int, int, off_t); /* ours locks */
+  const char *path = camera->config.counter_file;
+  char line[FAKE_COUNTER_SIZE + 1];
+  long long last, time_ns;
+  int error = 0;
+
+  camera->first_number = 0;
+  if (path[0] == '\0')
+    return 0;
+  if (camera->counter == NULL) {
+    struct stat st;
+    int fd = fake_open_file (path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || fstat (fd, &st) < 0)
+      error = errno;
+    else if (st.st_size == 0) {
+      fake_counter_write (line, -1, 0);
+      if (pwrite (fd, line, FAKE_COUNTER_SIZE, 0) != FAKE_COUNTER_SIZE)
+        error = errno != 0 ? errno : EIO;
+    } else if (st.st_size != FAKE_COUNTER_SIZE)
+      error = EINVAL;
+    if (error == 0) {
+      void *map = real_mmap (NULL, FAKE_COUNTER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (map == MAP_FAILED)
+        error = errno;
+      else
+        camera->counter = map;
+    }
+    if (fd >= 0)
+      fake_close_file (fd);
+  }
+  if (error == 0) {
+    memcpy (line, camera->counter, FAKE_COUNTER_SIZE);
+    line[FAKE_COUNTER_SIZE] = '\0';
+    if (sscanf (line, "last=%lld time=%lld", &last, &time_ns) != 2 || last < -1)
+      error = EINVAL;
+    else
+      camera->first_number = (unsigned long long) (last + 1);
+  }
+  if (error != 0)
+    fprintf (stderr, "dvr-v4l2-fake: %s: counter=%s: %s\n", camera->config.where, path,
+        error == EINVAL ? "not a counter file" : strerror (error));
+  return error;
+}
+
+/* A grey ramp with a white bar that moves a few pixels per frame, and the
+ * frame number's barcode.  The ramp is painted once into a template; a
+ * buffer gets the template once, then each frame only its old bar's
+ * columns back, the new bar and the barcode. */
 static bool
 fake_paint_yuyv (FakeCamera *camera, FakeBuffer *buffer, unsigned sequence)
 {
@@ -1337,6 +1495,7 @@ fake_paint_yuyv (FakeCamera *camera, FakeBuffer *buffer, unsigned sequence)
     fake_paint_columns (camera, buffer->data, (unsigned) buffer->bar_x, bar_width, false);
   fake_paint_columns (camera, buffer->data, bar_x, bar_width, true);
   buffer->bar_x = bar_x;
+  fake_paint_barcode (camera, buffer->data, camera->first_number + sequence);
   return true;
 }
 
@@ -1417,6 +1576,12 @@ fake_dqbuf (FakeCamera *camera, int fd, struct v4l2_buffer *info)
       info->bytesused = bytesused;
       info->timestamp.tv_sec = due.tv_sec;
       info->timestamp.tv_usec = due.tv_nsec / 1000;
+      if (camera->counter != NULL) {
+        struct timespec realtime;
+        clock_gettime (CLOCK_REALTIME, &realtime);
+        fake_counter_write (camera->counter, (long long) (camera->first_number + camera->sequence),
+            (long long) realtime.tv_sec * 1000000000ll + realtime.tv_nsec);
+      }
       info->sequence = camera->sequence++;
       camera->delivered++;
       return 0;
@@ -1739,6 +1904,9 @@ fake_ioctl (FakeCamera *camera, int fd, unsigned long request, void *arg)
       if (camera->n_buffers == 0)
         return EINVAL;
       if (!camera->streaming) {
+        int error = fake_counter_start (camera);
+        if (error != 0)
+          return error;
         camera->streaming = true;
         camera->sequence = 0;
         /* Frame 0 is captured one frame period after streaming starts. */

@@ -12,7 +12,12 @@
  *   - controls live in NODE.controls, shared by fds and processes, and a
  *     deleted file is a camera back at its defaults;
  *   - a wrong camera line or a missing frame file fails the open with
- *     EINVAL and a message naming the line.
+ *     EINVAL and a message naming the line;
+ *   - every YUYV frame carries its number as a barcode that reads back
+ *     from the raw frame and after H.264 encoding and decoding, and a
+ *     damaged barcode does not read; with counter=FILE the numbers go on
+ *     from FILE's at each stream, and FILE holds the last one delivered
+ *     and when.
  * Exits 77 when a device node cannot be made (mknod needs CAP_MKNOD) or
  * v4l2src is not installed.
  *
@@ -194,6 +199,48 @@ check_log (const gchar *node, const gchar *format, guint width, guint height, gu
       format, width, height, delivered);
 
   g_assert_cmpstr (line, ==, expected);
+}
+
+/* ---- the frame number barcode ---- */
+
+/* CRC-8 (0x07) of the number's three bytes, XOR 0x55: the barcode's check. */
+static guint
+barcode_check (guint32 number)
+{
+  guint crc = 0;
+
+  for (gint byte = 2; byte >= 0; byte--) {
+    crc ^= (number >> (8 * byte)) & 0xff;
+    for (gint bit = 0; bit < 8; bit++)
+      crc = (crc & 0x80) ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc ^ 0x55;
+}
+
+/* The frame number in a picture's barcode (layout in dvr-v4l2-fake.c's
+ * top comment), or -1 when it does not read or its check differs.
+ * @luma: the top left luma sample; @step: bytes from one luma sample to
+ * the next on a line (2 for YUYV, 1 for GRAY8); @stride: bytes per line. */
+static gint64
+read_barcode (const guint8 *luma, guint step, gsize stride, guint width, guint height)
+{
+  guint cell_width = width / 16, cell_height = CLAMP (cell_width, 8, 16);
+  guint32 code = 0;
+
+  if (cell_width < 4 || height < 2 * cell_height)
+    return -1;
+  for (guint bit = 0; bit < 32; bit++) {
+    guint x0 = (bit % 16) * cell_width + cell_width / 4;
+    guint y0 = (bit / 16) * cell_height + cell_height / 4;
+    guint sum = 0, n = 0;
+    for (guint y = y0; y < y0 + cell_height / 2; y++)
+      for (guint x = x0; x < x0 + cell_width / 2; x++, n++)
+        sum += luma[y * stride + x * step];
+    code = code << 1 | (sum >= 128 * n);
+  }
+  if ((code & 0xff) != barcode_check (code >> 8))
+    return -1;
+  return code >> 8;
 }
 
 /* ---- capturing several cameras at once ---- */
@@ -435,8 +482,11 @@ test_capture (void)
 
     g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
     g_assert_cmpuint (map.size, ==, WIDTH * HEIGHT * 2);
-    /* The bar (white luma) is where frame n puts it: n * width/64 pixels in. */
-    g_assert_cmpuint (map.data[2 * ((n_frames * (WIDTH / 64)) % WIDTH)], ==, 235);
+    /* The bar (white luma) is where frame n puts it: n * width/64 pixels
+     * in (below the barcode strip); the barcode says n. */
+    g_assert_cmpuint (map.data[(HEIGHT / 2) * WIDTH * 2 + 2 * ((n_frames * (WIDTH / 64)) % WIDTH)],
+        ==, 235);
+    g_assert_cmpint (read_barcode (map.data, 2, WIDTH * 2, WIDTH, HEIGHT), ==, n_frames);
     if (previous != NULL) {
       gsize previous_size;
       const guint8 *previous_data = g_bytes_get_data (previous, &previous_size);
@@ -679,6 +729,128 @@ test_controls (void)
   close (fd);
 }
 
+/* ---- the frame counter ---- */
+
+/* Captures @n_frames of @node as YUYV, encodes them to H.264 at a low bit
+ * rate, decodes them and returns the barcode of each decoded frame (-1 for
+ * none), or NULL when the pipeline failed. */
+static GArray *
+capture_numbers (const gchar *node, guint n_frames)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *description = g_strdup_printf (
+      "v4l2src device=%s num-buffers=%u ! video/x-raw,format=YUY2,width=%d,height=%d,"
+      "framerate=%d/1 ! videoconvert ! x264enc tune=zerolatency speed-preset=ultrafast "
+      "bitrate=200 key-int-max=30 ! h264parse ! avdec_h264 ! videoconvert ! "
+      "video/x-raw,format=GRAY8 ! appsink name=sink sync=false", node, n_frames, WIDTH, HEIGHT,
+      FPS);
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
+  g_autoptr (GstElement) sink = NULL;
+  g_autoptr (GstBus) bus = NULL;
+  g_autoptr (GstMessage) message = NULL;
+  GArray *numbers = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GstSample *sample;
+
+  g_assert_no_error (error);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 5 * GST_SECOND)) != NULL) {
+    GstStructure *structure = gst_caps_get_structure (gst_sample_get_caps (sample), 0);
+    GstBuffer *buf = gst_sample_get_buffer (sample);
+    gint width = 0, height = 0;
+    GstMapInfo map;
+    gint64 number;
+    gsize stride;
+    g_assert_true (gst_structure_get_int (structure, "width", &width));
+    g_assert_true (gst_structure_get_int (structure, "height", &height));
+    stride = GST_ROUND_UP_4 (width); /* GRAY8's default stride */
+    g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
+    g_assert_cmpuint (map.size, >=, stride * height);
+    number = read_barcode (map.data, 1, stride, width, height);
+    g_array_append_val (numbers, number);
+    if (numbers->len == 1) {
+      /* A damaged barcode does not read: one cell inverted, all black. */
+      g_autofree guint8 *copy = g_memdup2 (map.data, map.size);
+      guint cell = WIDTH / 16;
+      for (guint y = 0; y < cell; y++)
+        for (guint x = 5 * cell; x < 6 * cell; x++)
+          copy[y * stride + x] = 255 - copy[y * stride + x];
+      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+      memset (copy, 16, map.size);
+      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+      memset (copy, 235, map.size);
+      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+    }
+    gst_buffer_unmap (buf, &map);
+    gst_sample_unref (sample);
+  }
+  message = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (message);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  if (GST_MESSAGE_TYPE (message) == GST_MESSAGE_ERROR) {
+    g_array_unref (numbers);
+    return NULL;
+  }
+  return numbers;
+}
+
+/* counter=FILE's line: the last number delivered and its time. */
+static void
+read_counter (const gchar *path, gint64 *last, gint64 *time_ns)
+{
+  g_autofree gchar *text = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (path, &text, &length, NULL));
+  g_assert_cmpuint (length, ==, 52);
+  g_assert_cmpint (sscanf (text, "last=%" G_GINT64_MODIFIER "d time=%" G_GINT64_MODIFIER "d", last,
+      time_ns), ==, 2);
+}
+
+static void
+test_counter (void)
+{
+  g_autofree gchar *dir = make_test_folder ("counter");
+  g_autofree gchar *node = make_test_node (dir, "video-counted");
+  g_autofree gchar *counter = g_build_filename (dir, "frames.counter", NULL);
+  g_autofree gchar *line = g_strdup_printf ("%s fps=%d counter=%s\n", node, FPS, counter);
+  g_autofree gchar *cameras = use_cameras_file (line);
+  gint64 last = 0, time_ns = 0, before, after;
+
+  /* Two streams: numbers 0..N-1, then N..2N-1, read back through H.264. */
+  for (guint stream = 0; stream < 2; stream++) {
+    g_autoptr (GArray) numbers = NULL;
+    before = g_get_real_time () * 1000;
+    numbers = capture_numbers (node, 15);
+    after = g_get_real_time () * 1000;
+    g_assert_nonnull (numbers);
+    g_assert_cmpuint (numbers->len, ==, 15);
+    for (guint i = 0; i < numbers->len; i++)
+      g_assert_cmpint (g_array_index (numbers, gint64, i), ==, 15 * stream + i);
+    read_counter (counter, &last, &time_ns);
+    g_assert_cmpint (last, ==, 15 * stream + 14);
+    g_assert_cmpint (time_ns, >=, before);
+    g_assert_cmpint (time_ns, <=, after);
+  }
+
+  /* The file is the source of truth: another value there, another start. */
+  g_assert_true (g_file_set_contents (counter,
+      "last=00000000000000099999 time=00000000000000000000\n", -1, NULL));
+  {
+    g_autoptr (GArray) numbers = capture_numbers (node, 3);
+    g_assert_nonnull (numbers);
+    g_assert_cmpuint (numbers->len, ==, 3);
+    for (guint i = 0; i < numbers->len; i++)
+      g_assert_cmpint (g_array_index (numbers, gint64, i), ==, 100000 + i);
+  }
+
+  /* Not a counter file: STREAMON fails, the pipeline errors. */
+  g_assert_true (g_file_set_contents (counter, "last=12\n", -1, NULL));
+  g_assert_null (capture_numbers (node, 3));
+  g_assert_cmpint (g_unlink (node), ==, 0);
+}
+
 /* Run in a subprocess, so the parent can read the shim's messages. */
 static void
 test_bad_config_open (void)
@@ -765,6 +937,7 @@ main (int argc, char **argv)
   g_test_add_func ("/v4l2-fake/controls/other-process", test_controls_other_process);
   g_test_add_func ("/v4l2-fake/bad-config", test_bad_config);
   g_test_add_func ("/v4l2-fake/bad-config/open", test_bad_config_open);
+  g_test_add_func ("/v4l2-fake/counter", test_counter);
 
   /* A subprocess works in its parent's folder, with its environment. */
   if (g_test_subprocess ()) {
