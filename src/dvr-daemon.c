@@ -292,22 +292,6 @@ on_segment_closed (DvrPipeline *pipeline, DvrSegment *segment, gpointer user_dat
       segment_durable_cb, pending);
 }
 
-/* The codec from the Matroska track header, as recovery sniffs it.  Main
- * loop, but only after a failure, on a head just written (page cache). */
-static const gchar *
-sniff_codec (const gchar *path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, NULL);
-  guint8 head[16384];
-  gsize n = 0;
-
-  if (stream == NULL ||
-      !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n, NULL, NULL))
-    return "h264";
-  return memmem (head, n, "V_MJPEG", 7) != NULL ? "jpeg" : "h264";
-}
-
 /* Main loop, with @camera's last pipeline down: finalizes, as partial,
  * each segment it named and wrote but never emitted (see named_segments);
  * the one the camera is writing now is not one of them. */
@@ -352,7 +336,9 @@ claim_unemitted (DvrCamera *camera)
     segment->camera = g_strdup (camera->config->name);
     segment->path = g_strdup (relpath);
     segment->state = DVR_SEGMENT_STATE_PARTIAL;
-    segment->codec = g_strdup (sniff_codec (path));
+    /* Main loop, but only after a failure, on a head just written (page
+     * cache). */
+    segment->codec = g_strdup (dvr_media_sniff_codec (path));
     segment->start_utc_ns = segment->end_utc_ns = g_array_index (starts, gint64, i);
     /* This boot's monotonic clock, from the offset between the clocks now. */
     segment->start_mono_ns = segment->start_utc_ns - (dvr_utc_now_ns () - dvr_monotonic_now_ns ());

@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 #include <gst/gst.h>
+#include <string.h>
 
 static GstPadProbeReturn
 count_probe (GstPad *pad, GstPadProbeInfo *probe, gpointer user_data)
@@ -89,4 +90,18 @@ dvr_media_probe_segment (const gchar *path, DvrMediaInfo *info, GError **error)
     return FALSE;
   }
   return TRUE;
+}
+
+const gchar *
+dvr_media_sniff_codec (const gchar *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, NULL);
+  guint8 head[65536];
+  gsize n = 0;
+
+  if (stream == NULL ||
+      !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n, NULL, NULL))
+    return "h264";
+  return memmem (head, n, "V_MJPEG", 7) != NULL ? "jpeg" : "h264";
 }

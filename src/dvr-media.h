@@ -19,4 +19,10 @@ typedef struct {
  * storage thread or tools only. */
 gboolean dvr_media_probe_segment (const gchar *path, DvrMediaInfo *info, GError **error);
 
+/* The codec named in @path's Matroska track header (within the first
+ * kilobytes of every file the muxer wrote): "jpeg" or "h264", the
+ * recorder's default, also when the file cannot be read.  For a segment
+ * whose counters are lost (recovery, a file its pipeline never reported). */
+const gchar *dvr_media_sniff_codec (const gchar *path);
+
 G_END_DECLS

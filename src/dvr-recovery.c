@@ -95,24 +95,6 @@ parse_name_stamp (const gchar *name, gint64 *utc_ns)
   return TRUE;
 }
 
-/* The codec from the Matroska track header (within the first kilobytes of
- * every file the muxer wrote); "h264", the recorder's default, if absent. */
-static const gchar *
-sniff_codec (const gchar *path)
-{
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileInputStream) stream = g_file_read (file, NULL, NULL);
-  guint8 head[65536];
-  gsize n = 0;
-
-  if (stream == NULL ||
-      !g_input_stream_read_all (G_INPUT_STREAM (stream), head, sizeof head, &n, NULL, NULL))
-    return "h264";
-  if (memmem (head, n, "V_MJPEG", 7) != NULL)
-    return "jpeg";
-  return "h264";
-}
-
 static void
 count_failure (Recovery *r, const gchar *relpath, const GError *error)
 {
@@ -153,7 +135,7 @@ recover_segment (Recovery *r, const gchar *camera, const gchar *relpath, const g
   segment->bytes = bytes;
   segment->sha256 = g_steal_pointer (&sha256);
   segment->state = DVR_SEGMENT_STATE_RECOVERED;
-  segment->codec = g_strdup (sniff_codec (path));
+  segment->codec = g_strdup (dvr_media_sniff_codec (path));
   /* The run's row may be among the commits a power loss dropped. */
   if (!dvr_catalog_ensure_run (r->catalog, segment->run_id, start_utc_ns,
           DVR_CLOCK_SOURCE_UNKNOWN, error))

@@ -69,6 +69,7 @@
 #include "dvr-catalog.h"
 #include "dvr-control.h"
 #include "dvr-storage.h"
+#include "dvr-test-barcode.h"
 #include "dvr-test-powerfs.h"
 #include "dvr-test-util.h"
 
@@ -226,43 +227,6 @@ emergency_update (void)
 
 /* ---- the fake cameras' frame numbers ---- */
 
-static guint
-barcode_check (guint32 number)
-{
-  guint crc = 0;
-
-  for (gint byte = 2; byte >= 0; byte--) {
-    crc ^= (number >> (8 * byte)) & 0xff;
-    for (gint bit = 0; bit < 8; bit++)
-      crc = (crc & 0x80) ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc ^ 0x55;
-}
-
-/* The frame number in a GRAY8 picture's barcode (dvr-v4l2-fake.c's top
- * comment has the layout; v4l2-fake-test.c reads it the same way), or -1. */
-static gint64
-read_barcode (const guint8 *luma, gsize stride, guint width, guint height)
-{
-  guint cell_width = width / 16, cell_height = CLAMP (cell_width, 8, 16);
-  guint32 code = 0;
-
-  if (cell_width < 4 || height < 2 * cell_height)
-    return -1;
-  for (guint bit = 0; bit < 32; bit++) {
-    guint x0 = (bit % 16) * cell_width + cell_width / 4;
-    guint y0 = (bit / 16) * cell_height + cell_height / 4;
-    guint sum = 0, n = 0;
-    for (guint y = y0; y < y0 + cell_height / 2; y++)
-      for (guint x = x0; x < x0 + cell_width / 2; x++, n++)
-        sum += luma[y * stride + x];
-    code = code << 1 | (sum >= 128 * n);
-  }
-  if ((code & 0xff) != barcode_check (code >> 8))
-    return -1;
-  return code >> 8;
-}
-
 /* The counter file's last delivered number (-1: none); reads until two
  * reads agree, since the shim may be writing it. */
 static gint64
@@ -336,7 +300,7 @@ decode_file (SeenFile *file)
     gst_structure_get_int (structure, "height", &height);
     if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
       if (map.size >= (gsize) GST_ROUND_UP_4 (width) * height)
-        number = read_barcode (map.data, GST_ROUND_UP_4 (width), width, height);
+        number = dvr_test_read_barcode (map.data, 1, GST_ROUND_UP_4 (width), width, height);
       gst_buffer_unmap (buf, &map);
     }
     g_array_append_val (file->numbers, number);

@@ -37,6 +37,8 @@
 #include <gst/gst.h>
 #include <gst/app/gstappsink.h>
 
+#include "dvr-test-barcode.h"
+
 #define N_FRAMES 60
 #define WIDTH 320
 #define HEIGHT 240
@@ -199,48 +201,6 @@ check_log (const gchar *node, const gchar *format, guint width, guint height, gu
       format, width, height, delivered);
 
   g_assert_cmpstr (line, ==, expected);
-}
-
-/* ---- the frame number barcode ---- */
-
-/* CRC-8 (0x07) of the number's three bytes, XOR 0x55: the barcode's check. */
-static guint
-barcode_check (guint32 number)
-{
-  guint crc = 0;
-
-  for (gint byte = 2; byte >= 0; byte--) {
-    crc ^= (number >> (8 * byte)) & 0xff;
-    for (gint bit = 0; bit < 8; bit++)
-      crc = (crc & 0x80) ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
-  }
-  return crc ^ 0x55;
-}
-
-/* The frame number in a picture's barcode (layout in dvr-v4l2-fake.c's
- * top comment), or -1 when it does not read or its check differs.
- * @luma: the top left luma sample; @step: bytes from one luma sample to
- * the next on a line (2 for YUYV, 1 for GRAY8); @stride: bytes per line. */
-static gint64
-read_barcode (const guint8 *luma, guint step, gsize stride, guint width, guint height)
-{
-  guint cell_width = width / 16, cell_height = CLAMP (cell_width, 8, 16);
-  guint32 code = 0;
-
-  if (cell_width < 4 || height < 2 * cell_height)
-    return -1;
-  for (guint bit = 0; bit < 32; bit++) {
-    guint x0 = (bit % 16) * cell_width + cell_width / 4;
-    guint y0 = (bit / 16) * cell_height + cell_height / 4;
-    guint sum = 0, n = 0;
-    for (guint y = y0; y < y0 + cell_height / 2; y++)
-      for (guint x = x0; x < x0 + cell_width / 2; x++, n++)
-        sum += luma[y * stride + x * step];
-    code = code << 1 | (sum >= 128 * n);
-  }
-  if ((code & 0xff) != barcode_check (code >> 8))
-    return -1;
-  return code >> 8;
 }
 
 /* ---- capturing several cameras at once ---- */
@@ -486,7 +446,7 @@ test_capture (void)
      * in (below the barcode strip); the barcode says n. */
     g_assert_cmpuint (map.data[(HEIGHT / 2) * WIDTH * 2 + 2 * ((n_frames * (WIDTH / 64)) % WIDTH)],
         ==, 235);
-    g_assert_cmpint (read_barcode (map.data, 2, WIDTH * 2, WIDTH, HEIGHT), ==, n_frames);
+    g_assert_cmpint (dvr_test_read_barcode (map.data, 2, WIDTH * 2, WIDTH, HEIGHT), ==, n_frames);
     if (previous != NULL) {
       gsize previous_size;
       const guint8 *previous_data = g_bytes_get_data (previous, &previous_size);
@@ -767,7 +727,7 @@ capture_numbers (const gchar *node, guint n_frames)
     stride = GST_ROUND_UP_4 (width); /* GRAY8's default stride */
     g_assert_true (gst_buffer_map (buf, &map, GST_MAP_READ));
     g_assert_cmpuint (map.size, >=, stride * height);
-    number = read_barcode (map.data, 1, stride, width, height);
+    number = dvr_test_read_barcode (map.data, 1, stride, width, height);
     g_array_append_val (numbers, number);
     if (numbers->len == 1) {
       /* A damaged barcode does not read: one cell inverted, all black. */
@@ -776,11 +736,11 @@ capture_numbers (const gchar *node, guint n_frames)
       for (guint y = 0; y < cell; y++)
         for (guint x = 5 * cell; x < 6 * cell; x++)
           copy[y * stride + x] = 255 - copy[y * stride + x];
-      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+      g_assert_cmpint (dvr_test_read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
       memset (copy, 16, map.size);
-      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+      g_assert_cmpint (dvr_test_read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
       memset (copy, 235, map.size);
-      g_assert_cmpint (read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
+      g_assert_cmpint (dvr_test_read_barcode (copy, 1, stride, WIDTH, HEIGHT), ==, -1);
     }
     gst_buffer_unmap (buf, &map);
     gst_sample_unref (sample);
